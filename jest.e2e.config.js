@@ -1,0 +1,7 @@
+/** End-to-end tests: the real Nest app listening on a port, real Redis, driven over HTTP. */
+const unit = require('./jest.config.js');
+module.exports = {
+  ...unit,
+  testRegex: '\\.e2e-spec\\.ts$',
+  testTimeout: 30000,
+};

@@ -1,0 +1,63 @@
+export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const FINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+export function isFinal(status: JobStatus): boolean {
+  return FINAL_STATUSES.includes(status);
+}
+
+export const RESOURCE_CLASSES = ['small', 'medium'] as const;
+export type ResourceClass = (typeof RESOURCE_CLASSES)[number];
+
+/** A JSON object as sent by a user; used for job configs and submission metadata. */
+export type JsonObject = { [key: string]: unknown };
+
+/** What is known when a job is admitted. */
+export interface NewJob {
+  jobId: string;
+  submissionId: string;
+  userId: string;
+  entrypoint: string;
+  configFile: string | null;
+  config: JsonObject;
+  resourceClass: ResourceClass;
+  createdAt: string;
+}
+
+/** A job as recorded; timestamps are ISO 8601 strings. */
+export interface Job extends NewJob {
+  status: JobStatus;
+  updatedAt: string;
+  runId: string | null;
+  experimentId: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  errorMessage: string | null;
+}
+
+/** The fields a status update may change. */
+export type JobChange = Partial<
+  Pick<Job, 'status' | 'runId' | 'experimentId' | 'startedAt' | 'finishedAt' | 'errorMessage'>
+>;
+
+/** What goes on the queue, in the wire format the worker reads. */
+export interface JobPayload {
+  job_id: string;
+  submission_id: string;
+  entrypoint: string;
+  config_file: string | null;
+  config: JsonObject;
+  resource_class: ResourceClass;
+}
+
+export function toPayload(job: NewJob): JobPayload {
+  return {
+    job_id: job.jobId,
+    submission_id: job.submissionId,
+    entrypoint: job.entrypoint,
+    config_file: job.configFile,
+    config: job.config,
+    resource_class: job.resourceClass,
+  };
+}

@@ -1,0 +1,11 @@
+/** Per-user admission limits for new jobs. */
+export interface JobLimits {
+  jobsPerHour: number;
+  concurrentJobs: number;
+}
+
+/** Limits on what one submission may contain. */
+export interface UploadLimits {
+  maxFileBytes: number;
+  maxFiles: number;
+}

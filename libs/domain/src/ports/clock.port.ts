@@ -1,0 +1,5 @@
+/** Time, behind a port so use cases can be tested at chosen instants. */
+export abstract class ClockPort {
+  /** Epoch milliseconds. */
+  abstract now(): number;
+}

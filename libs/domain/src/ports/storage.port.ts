@@ -1,0 +1,35 @@
+import { IncomingFile, Submission } from '../model/submission';
+
+/** A slice of a job's log file, for reading a live log piece by piece. */
+export interface LogChunk {
+  text: string;
+  /** Byte offset to ask for next to continue where this chunk ended. */
+  nextOffset: number;
+  /** Size of the whole log file in bytes when it was read. */
+  size: number;
+}
+
+/** Where submissions and job logs live. Files are written once and read many times. */
+export abstract class StoragePort {
+  /**
+   * Moves the incoming files into a new submission folder, unpacks archives safely and writes the
+   * metadata. Returns every stored file as a relative path. Throws Invalid or TooLarge for an
+   * unsafe archive; on any failure nothing of the submission remains.
+   */
+  abstract save(submissionId: string, files: IncomingFile[]): Promise<string[]>;
+  /** Records the submission's metadata once its files are stored and checked. */
+  abstract saveMetadata(submission: Submission): Promise<void>;
+  /** Absolute path of the folder holding the submission's files. Throws NotFound. */
+  abstract load(submissionId: string): Promise<string>;
+  /** The stored metadata, or undefined for an unknown submission. */
+  abstract loadMetadata(submissionId: string): Promise<Submission | undefined>;
+  abstract exists(submissionId: string): Promise<boolean>;
+  /** True when the relative path names a regular file inside the submission. */
+  abstract validateEntrypoint(submissionId: string, entrypoint: string): Promise<boolean>;
+  /** Removes a submission entirely; a no-op for an unknown one. */
+  abstract remove(submissionId: string): Promise<void>;
+  /** Reads up to `limit` bytes of a job's log from `offset`; undefined when there is no log yet. */
+  abstract loadLogs(jobId: string, offset: number, limit: number): Promise<LogChunk | undefined>;
+  /** Deletes incoming temporary files that were not stored (after a rejected upload). */
+  abstract discardIncoming(files: IncomingFile[]): Promise<void>;
+}

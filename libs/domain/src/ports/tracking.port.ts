@@ -1,0 +1,32 @@
+/** A run in the tracking server. */
+export interface TrackedRun {
+  runId: string;
+  experimentId: string;
+}
+
+export type RunStatus = 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED';
+
+export interface RunSummary extends TrackedRun {
+  status: RunStatus;
+  /** Latest value of each metric. */
+  metrics: Record<string, number>;
+  params: Record<string, string>;
+}
+
+export interface MetricPoint {
+  key: string;
+  value: number;
+  step?: number;
+  timestamp?: number;
+}
+
+/** Experiment tracking (MLflow): every job gets one run that the user's code attaches to. */
+export abstract class TrackingPort {
+  abstract startRun(experimentName: string, runName: string, tags: Record<string, string>): Promise<TrackedRun>;
+  abstract logParams(runId: string, params: Record<string, string>): Promise<void>;
+  abstract logMetrics(runId: string, metrics: MetricPoint[]): Promise<void>;
+  abstract logArtifact(runId: string, artifactPath: string, content: Uint8Array): Promise<void>;
+  abstract endRun(runId: string, status: Exclude<RunStatus, 'RUNNING'>): Promise<void>;
+  /** The run with its latest metrics, or undefined when the server does not know it. */
+  abstract getRun(runId: string): Promise<RunSummary | undefined>;
+}

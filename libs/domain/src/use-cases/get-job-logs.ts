@@ -1,0 +1,21 @@
+import { Invalid } from '../errors/domain-errors';
+import { Caller } from '../model/caller';
+import { LogChunk, StoragePort } from '../ports/storage.port';
+import { GetJobStatus } from './get-job-status';
+
+export const MAX_LOG_CHUNK_BYTES = 8 * 2 ** 20;
+
+/** A job's combined output from a byte offset, so clients can follow a live log. */
+export class GetJobLogs {
+  constructor(
+    private readonly jobs: GetJobStatus,
+    private readonly storage: StoragePort,
+  ) {}
+
+  async execute(caller: Caller, jobId: string, offset: number): Promise<LogChunk> {
+    if (!Number.isInteger(offset) || offset < 0) throw new Invalid(['offset must be a whole number >= 0']);
+    await this.jobs.execute(caller, jobId);
+    const chunk = await this.storage.loadLogs(jobId, offset, MAX_LOG_CHUNK_BYTES);
+    return chunk ?? { text: '', nextOffset: offset, size: 0 };
+  }
+}
