@@ -1,0 +1,108 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError } from './config-error';
+import { Env, readChoice, readInt, readList, readString, readUrl } from './env-readers';
+
+export interface ApiToken {
+  userId: string;
+  token: string;
+}
+
+/** Every setting, read and checked once at start. */
+export interface AppConfig {
+  port: number;
+  redisUrl: string;
+  /** Prefix of every Redis key we own: `{prefix}:job:{id}`; BullMQ keys use `{prefix}:bull`. */
+  redisPrefix: string;
+  mlflowTrackingUri: string;
+  mlflowPublicUri: string;
+  experimentName: string;
+  apiTokens: ApiToken[];
+  adminUsers: string[];
+  sharedDir: string;
+  uploadRoot: string;
+  artifactRoot: string;
+  logRoot: string;
+  jobTimeoutSeconds: { small: number; medium: number };
+  jobMemoryMb: { small: number; medium: number };
+  jobPidsMax: number;
+  workerConcurrency: number;
+  workerGpus: string[];
+  leaderboardMetric: string;
+  leaderboardOrder: 'asc' | 'desc';
+  rateLimit: { jobsPerHour: number; concurrentJobs: number };
+  maxFileBytes: number;
+  maxFilesPerSubmission: number;
+  maxUnpackedBytes: number;
+  maxArchiveEntries: number;
+}
+
+const MB = 2 ** 20;
+
+export function loadConfig(env: Env, options: { requireTokens: boolean }): AppConfig {
+  const sharedDir = path.resolve(readString(env, 'SHARED_DIR', './data'));
+  const mlflowTrackingUri = readUrl(env, 'MLFLOW_TRACKING_URI', 'http://127.0.0.1:5010', ['http:', 'https:']);
+  const hostMemoryMb = Math.floor(os.totalmem() / MB);
+  const workerGpus = readList(env, 'WORKER_GPUS');
+  const maxFileMb = readInt(env, 'MAX_FILE_MB', 100);
+  return {
+    port: readInt(env, 'PORT', 8010),
+    redisUrl: readUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']),
+    redisPrefix: readString(env, 'REDIS_PREFIX', 'leaderboard'),
+    mlflowTrackingUri,
+    mlflowPublicUri: readUrl(env, 'MLFLOW_PUBLIC_URI', mlflowTrackingUri, ['http:', 'https:']),
+    experimentName: readString(env, 'LEADERBOARD_EXPERIMENT', 'leaderboard'),
+    apiTokens: readTokens(env, options.requireTokens),
+    adminUsers: readList(env, 'ADMIN_USERS'),
+    sharedDir,
+    uploadRoot: path.resolve(readString(env, 'UPLOAD_ROOT', path.join(sharedDir, 'submissions'))),
+    artifactRoot: path.resolve(readString(env, 'ARTIFACT_ROOT', path.join(sharedDir, 'artifacts'))),
+    logRoot: path.resolve(readString(env, 'LOG_ROOT', path.join(sharedDir, 'logs'))),
+    jobTimeoutSeconds: {
+      small: readInt(env, 'JOB_TIMEOUT_SMALL_S', 1800),
+      medium: readInt(env, 'JOB_TIMEOUT_MEDIUM_S', 3600),
+    },
+    jobMemoryMb: {
+      small: readInt(env, 'JOB_MEMORY_SMALL_MB', Math.max(512, Math.floor(hostMemoryMb / 4))),
+      medium: readInt(env, 'JOB_MEMORY_MEDIUM_MB', Math.max(1024, Math.floor(hostMemoryMb / 2))),
+    },
+    jobPidsMax: readInt(env, 'JOB_PIDS_MAX', 256),
+    workerConcurrency: readInt(env, 'WORKER_CONCURRENCY', Math.max(1, workerGpus.length)),
+    workerGpus,
+    leaderboardMetric: readString(env, 'LEADERBOARD_METRIC', 'image_AUROC'),
+    leaderboardOrder: readChoice(env, 'LEADERBOARD_ORDER', 'desc', ['asc', 'desc'] as const),
+    rateLimit: {
+      jobsPerHour: readInt(env, 'RATE_LIMIT_JOBS_PER_HOUR', 10),
+      concurrentJobs: readInt(env, 'RATE_LIMIT_CONCURRENT_JOBS', 3),
+    },
+    maxFileBytes: maxFileMb * MB,
+    maxFilesPerSubmission: readInt(env, 'MAX_FILES_PER_SUBMISSION', 100),
+    maxUnpackedBytes: readInt(env, 'MAX_UNPACKED_MB', 1024) * MB,
+    maxArchiveEntries: readInt(env, 'MAX_ARCHIVE_ENTRIES', 10000),
+  };
+}
+
+function readTokens(env: Env, required: boolean): ApiToken[] {
+  const pairs = readList(env, 'API_TOKENS');
+  if (pairs.length === 0) {
+    if (required) throw new ConfigError('API_TOKENS is required: set it to user:token pairs, e.g. API_TOKENS=alice:s3cr3t,bob:t0ken');
+    return [];
+  }
+  const tokens = pairs.map((pair) => {
+    const separator = pair.indexOf(':');
+    const userId = pair.slice(0, separator).trim();
+    const token = pair.slice(separator + 1).trim();
+    if (separator < 1 || !token) throw new ConfigError(`API_TOKENS entry "${pair}" must look like user:token`);
+    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(userId)) {
+      throw new ConfigError(`API_TOKENS user "${userId}" may only use letters, digits and _ . @ -`);
+    }
+    if (token.length < 8) throw new ConfigError(`API_TOKENS token for "${userId}" is shorter than 8 characters`);
+    return { userId, token };
+  });
+  const seen = new Set<string>();
+  for (const { token, userId } of tokens) {
+    if (seen.has(token)) throw new ConfigError(`API_TOKENS gives the same token twice (second time for "${userId}")`);
+    seen.add(token);
+  }
+  return tokens;
+}

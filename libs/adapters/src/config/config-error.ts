@@ -1,0 +1,2 @@
+/** Bad configuration: the message is one line that names the variable. */
+export class ConfigError extends Error {}

@@ -1,0 +1,22 @@
+import Redis from 'ioredis';
+import { ReplyError } from 'ioredis';
+import { Unavailable } from '@app/domain';
+
+/** A client that fails a command within seconds when Redis is down, so requests answer 503, not hang. */
+export function createRedisClient(url: string): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: 2,
+    connectTimeout: 3000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  });
+}
+
+/** Runs a Redis call, turning connection failures into the domain's Unavailable. */
+export async function redisCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof ReplyError) throw error;
+    throw new Unavailable(`Redis is unreachable (${(error as Error).message}); try again shortly`);
+  }
+}

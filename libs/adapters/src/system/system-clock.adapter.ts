@@ -1,0 +1,7 @@
+import { ClockPort } from '@app/domain';
+
+export class SystemClockAdapter extends ClockPort {
+  now(): number {
+    return Date.now();
+  }
+}
