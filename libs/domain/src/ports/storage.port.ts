@@ -12,9 +12,9 @@ export interface LogChunk {
 /** Where submissions and job logs live. Files are written once and read many times. */
 export abstract class StoragePort {
   /**
-   * Moves the incoming files into a new submission folder, unpacks archives safely and writes the
-   * metadata. Returns every stored file as a relative path. Throws Invalid or TooLarge for an
-   * unsafe archive; on any failure nothing of the submission remains.
+   * Moves the incoming files into a new submission folder and unpacks archives safely. Returns
+   * every stored file as a relative path. Throws Invalid or TooLarge for an unsafe archive; on any
+   * failure nothing of the submission remains. The submission exists only after saveMetadata.
    */
   abstract save(submissionId: string, files: IncomingFile[]): Promise<string[]>;
   /** Records the submission's metadata once its files are stored and checked. */
@@ -28,7 +28,10 @@ export abstract class StoragePort {
   abstract validateEntrypoint(submissionId: string, entrypoint: string): Promise<boolean>;
   /** Removes a submission entirely; a no-op for an unknown one. */
   abstract remove(submissionId: string): Promise<void>;
-  /** Reads up to `limit` bytes of a job's log from `offset`; undefined when there is no log yet. */
+  /**
+   * Reads up to `limit` bytes (at least 4, one UTF-8 character) of a job's log from `offset`; a chunk
+   * never ends inside a character. Undefined when there is no log yet.
+   */
   abstract loadLogs(jobId: string, offset: number, limit: number): Promise<LogChunk | undefined>;
   /** Deletes incoming temporary files that were not stored (after a rejected upload). */
   abstract discardIncoming(files: IncomingFile[]): Promise<void>;

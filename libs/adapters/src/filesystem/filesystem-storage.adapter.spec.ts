@@ -1,0 +1,318 @@
+import { IncomingFile, Invalid, TooLarge } from '@app/domain';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { storageContract } from '../../../domain/test/contracts/storage.contract';
+import { FileSystemStorageAdapter, FileSystemStorageOptions, incomingDir } from './filesystem-storage.adapter';
+
+const MB = 2 ** 20;
+const roots: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(roots.splice(0).map((root) => rm(root, { recursive: true, force: true })));
+});
+
+/** A fresh adapter over a new temp dir, with helpers to stage uploads and write logs like the real callers. */
+async function fixture(overrides: Partial<FileSystemStorageOptions> = {}) {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'leadersboard-storage-'));
+  roots.push(root);
+  const uploadRoot = path.join(root, 'submissions');
+  const logRoot = path.join(root, 'logs');
+  await mkdir(incomingDir(uploadRoot), { recursive: true });
+  await mkdir(logRoot);
+  const options = { uploadRoot, logRoot, maxUnpackedBytes: 10 * MB, maxArchiveEntries: 100, ...overrides };
+  const storage = new FileSystemStorageAdapter(options);
+  const tempPathFor = () => path.join(incomingDir(uploadRoot), `upload-${randomUUID()}`);
+  const incoming = async (name: string, content: string | Buffer): Promise<IncomingFile> => {
+    const tempPath = tempPathFor();
+    await writeFile(tempPath, content);
+    return { originalName: name, tempPath, size: Buffer.byteLength(content) };
+  };
+  /** Builds an archive with Python (zipfile / tarfile make malicious entries easy) and stages it. */
+  const archive = async (name: string, entries: ArchiveSpec[]): Promise<IncomingFile> => {
+    const tempPath = tempPathFor();
+    const script = name.endsWith('.zip') ? ZIP_SCRIPT : TAR_SCRIPT;
+    execFileSync('python3', ['-c', script, tempPath], { input: JSON.stringify(entries) });
+    return { originalName: name, tempPath, size: (await readFile(tempPath)).length };
+  };
+  const writeLog = (jobId: string, text: string) => appendFile(path.join(logRoot, `${jobId}.log`), text);
+  return { root, uploadRoot, storage, incoming, archive, writeLog };
+}
+
+interface ArchiveSpec {
+  name: string;
+  text?: string;
+  /** Content of that many zero bytes (compresses extremely well). */
+  zeros?: number;
+  /** Content of that many random bytes (does not compress at all). */
+  random?: number;
+  /** zip: unix mode stored in external_attr. */
+  mode?: number;
+  /** tar: entry type (default file). */
+  type?: 'dir' | 'symlink' | 'hardlink' | 'fifo';
+  link?: string;
+}
+
+const ZIP_SCRIPT = `
+import json, os, sys, zipfile
+def content(entry):
+    if 'zeros' in entry: return b'\\0' * entry['zeros']
+    if 'random' in entry: return os.urandom(entry['random'])
+    return entry.get('text', '').encode()
+out, entries = sys.argv[1], json.load(sys.stdin)
+with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as archive:
+    for entry in entries:
+        info = zipfile.ZipInfo(entry['name'])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        if 'mode' in entry:
+            info.external_attr = entry['mode'] << 16
+        data = content(entry)
+        archive.writestr(info, data)
+`;
+
+const TAR_SCRIPT = `
+import io, json, os, sys, tarfile
+def content(entry):
+    if 'zeros' in entry: return b'\\0' * entry['zeros']
+    if 'random' in entry: return os.urandom(entry['random'])
+    return entry.get('text', '').encode()
+out, entries = sys.argv[1], json.load(sys.stdin)
+types = {'dir': tarfile.DIRTYPE, 'symlink': tarfile.SYMTYPE, 'hardlink': tarfile.LNKTYPE, 'fifo': tarfile.FIFOTYPE}
+with tarfile.open(out, 'w:gz') as archive:
+    for entry in entries:
+        info = tarfile.TarInfo(entry['name'])
+        if 'type' in entry:
+            info.type = types[entry['type']]
+            info.linkname = entry.get('link', '')
+            archive.addfile(info)
+        else:
+            data = content(entry)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+`;
+
+describe('FileSystemStorageAdapter', () => {
+  describe('contract', () => {
+    storageContract(fixture);
+  });
+
+  describe('on disk', () => {
+    const id = 'sub-1';
+
+    /** After a rejected save nothing of the submission, nor of its uploads, may remain. */
+    async function expectNothingLeft(uploadRoot: string) {
+      expect(await readdir(uploadRoot)).toEqual(['.incoming']);
+      expect(await readdir(incomingDir(uploadRoot))).toEqual([]);
+    }
+
+    it('moves uploads into files/ and writes snake_case metadata.json atomically', async () => {
+      const { uploadRoot, storage, incoming } = await fixture();
+      const upload = await incoming('main.py', 'print("hi")\n');
+      expect(await storage.save(id, [upload])).toEqual(['main.py']);
+      expect(existsSync(upload.tempPath)).toBe(false);
+      expect(await readFile(path.join(uploadRoot, id, 'files', 'main.py'), 'utf8')).toBe('print("hi")\n');
+
+      await storage.saveMetadata({
+        submissionId: id,
+        userId: 'alice',
+        entrypoint: 'main.py',
+        configFile: null,
+        files: ['main.py'],
+        metadata: {},
+        createdAt: '2024-05-01T12:00:00.000Z',
+      });
+      expect(await readdir(path.join(uploadRoot, id))).toEqual(['files', 'metadata.json']);
+      expect(JSON.parse(await readFile(path.join(uploadRoot, id, 'metadata.json'), 'utf8'))).toEqual({
+        submission_id: id,
+        user_id: 'alice',
+        entrypoint: 'main.py',
+        config_file: null,
+        files: ['main.py'],
+        metadata: {},
+        created_at: '2024-05-01T12:00:00.000Z',
+      });
+      expect(await storage.load(id)).toBe(path.join(uploadRoot, id, 'files'));
+    });
+
+    it('unpacks a zip with nested folders next to the uploads and removes the zip', async () => {
+      const { uploadRoot, storage, incoming, archive } = await fixture();
+      const code = await archive('code.zip', [
+        { name: 'main.py', text: 'import src.model\n' },
+        { name: 'src/' },
+        { name: 'src/model.py', text: 'MODEL = 1\n' },
+        { name: 'src/utils/helpers.py', text: 'def helper(): pass\n' },
+        { name: 'data/empty/' },
+      ]);
+      const files = await storage.save(id, [code, await incoming('config.yaml', 'lr: 0.1\n')]);
+      expect(files).toEqual(['config.yaml', 'main.py', 'src/model.py', 'src/utils/helpers.py']);
+      const filesDir = path.join(uploadRoot, id, 'files');
+      expect(existsSync(path.join(filesDir, 'code.zip'))).toBe(false);
+      expect(await readFile(path.join(filesDir, 'src/utils/helpers.py'), 'utf8')).toBe('def helper(): pass\n');
+      expect(await storage.validateEntrypoint(id, 'src/model.py')).toBe(true);
+    });
+
+    it('unpacks a tar.gz with nested folders, "./" prefixes included', async () => {
+      const { uploadRoot, storage, archive } = await fixture();
+      const code = await archive('code.tar.gz', [
+        { name: '.', type: 'dir' },
+        { name: './main.py', text: 'print(1)\n' },
+        { name: './src', type: 'dir' },
+        { name: './src/model.py', text: 'MODEL = 2\n' },
+        { name: 'src/deep/er/layer.py', text: 'LAYER = 3\n' },
+      ]);
+      expect(await storage.save(id, [code])).toEqual(['main.py', 'src/deep/er/layer.py', 'src/model.py']);
+      const filesDir = path.join(uploadRoot, id, 'files');
+      expect(await readFile(path.join(filesDir, 'src/model.py'), 'utf8')).toBe('MODEL = 2\n');
+      expect(existsSync(path.join(filesDir, 'code.tar.gz'))).toBe(false);
+    });
+
+    it('rejects a zip entry that climbs out with "../" and writes nothing anywhere', async () => {
+      const { root, uploadRoot, storage, incoming, archive } = await fixture();
+      const marker = `evil-${randomUUID()}.py`;
+      // files/ is {root}/submissions/sub-1/files, so four levels up is outside the temp root.
+      const escape = `../../../../${marker}`;
+      const code = await archive('code.zip', [{ name: 'ok.py', text: '' }, { name: escape, text: 'pwned\n' }]);
+      const error = await storage.save(id, [await incoming('main.py', ''), code]).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(Invalid);
+      expect((error as Invalid).message).toContain(`archive "code.zip": entry "${escape}"`);
+      await expectNothingLeft(uploadRoot);
+      expect(existsSync(path.resolve(uploadRoot, id, 'files', escape))).toBe(false);
+      expect(existsSync(path.join(path.dirname(root), marker))).toBe(false);
+    });
+
+    it('rejects an absolute zip entry and writes nothing anywhere', async () => {
+      const { uploadRoot, storage, archive } = await fixture();
+      const evil = path.join(os.tmpdir(), `evil-${randomUUID()}.py`);
+      const code = await archive('code.zip', [{ name: evil, text: 'pwned\n' }]);
+      await expect(storage.save(id, [code])).rejects.toThrow(/archive "code.zip": entry ".*" is absolute/);
+      await expectNothingLeft(uploadRoot);
+      expect(existsSync(evil)).toBe(false);
+    });
+
+    it('rejects a tar entry that climbs out with "../"', async () => {
+      const { uploadRoot, storage, archive } = await fixture();
+      const code = await archive('code.tar.gz', [{ name: '../../evil.py', text: 'pwned\n' }]);
+      await expect(storage.save(id, [code])).rejects.toThrow(/entry "\.\.\/\.\.\/evil\.py" contains "\.\."/);
+      await expectNothingLeft(uploadRoot);
+      expect(existsSync(path.join(uploadRoot, 'evil.py'))).toBe(false);
+    });
+
+    it.each([
+      ['a symbolic link', 'symlink', /is a symbolic link/],
+      ['a hard link', 'hardlink', /is a hard link/],
+      ['a fifo', 'fifo', /is a fifo/],
+    ] as const)('rejects a tar holding %s', async (_, type, message) => {
+      const { uploadRoot, storage, archive } = await fixture();
+      const code = await archive('code.tar.gz', [
+        { name: 'main.py', text: 'print(1)\n' },
+        { name: 'passwd.py', type, link: type === 'fifo' ? undefined : '/etc/passwd' },
+      ]);
+      const error = await storage.save(id, [code]).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(Invalid);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).toContain('entry "passwd.py"');
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it('rejects a zip holding a symbolic link', async () => {
+      const { uploadRoot, storage, archive } = await fixture();
+      const code = await archive('code.zip', [{ name: 'link.py', text: '/etc/passwd', mode: 0o120777 }]);
+      await expect(storage.save(id, [code])).rejects.toThrow(/entry "link.py" is a symbolic link/);
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it.each(['bomb.zip', 'bomb.tar.gz'])('stops %s as TooLarge once past maxUnpackedBytes', async (name) => {
+      const { uploadRoot, storage, archive } = await fixture({ maxUnpackedBytes: 10 * MB });
+      const bomb = await archive(name, [{ name: 'zeros.bin', zeros: 50 * MB }]);
+      expect(bomb.size).toBeLessThan(MB);
+      const started = Date.now();
+      const error = await storage.save(id, [bomb]).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(TooLarge);
+      expect((error as Error).message).toContain(`archive "${name}": entry "zeros.bin"`);
+      expect(Date.now() - started).toBeLessThan(5000);
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it('counts the byte limit across all archives of a submission', async () => {
+      const { storage, archive } = await fixture({ maxUnpackedBytes: 1000 });
+      const first = await archive('a.zip', [{ name: 'a.bin', zeros: 600 }]);
+      const second = await archive('b.tar.gz', [{ name: 'b.bin', zeros: 600 }]);
+      await expect(storage.save(id, [first, second])).rejects.toBeInstanceOf(TooLarge);
+    });
+
+    it('rejects an archive with more entries than maxArchiveEntries', async () => {
+      const { uploadRoot, storage, archive } = await fixture({ maxArchiveEntries: 5 });
+      const entries = Array.from({ length: 6 }, (_, index) => ({ name: `file${index}.py`, text: '' }));
+      await expect(storage.save(id, [await archive('many.zip', entries)])).rejects.toThrow(/at most 5 files and folders/);
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it.each([
+      ['code.zip', 'this is not a zip file'],
+      ['code.tar.gz', 'this is not a tarball, gzipped or otherwise'],
+    ])('rejects a corrupt %s as Invalid', async (name, content) => {
+      const { uploadRoot, storage, incoming } = await fixture();
+      const error = await storage.save(id, [await incoming(name, content)]).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(Invalid);
+      expect((error as Error).message).toMatch(new RegExp(`archive "${name}" is damaged`));
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it.each(['code.zip', 'code.tar.gz'])('rejects a truncated %s as Invalid', async (name) => {
+      const { uploadRoot, storage, archive } = await fixture();
+      const whole = await archive(name, [{ name: 'data.bin', random: 200_000 }]);
+      const bytes = await readFile(whole.tempPath);
+      await writeFile(whole.tempPath, bytes.subarray(0, bytes.length / 2));
+      await expect(storage.save(id, [whole])).rejects.toBeInstanceOf(Invalid);
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it('rejects an archive entry that would overwrite an uploaded file', async () => {
+      const { uploadRoot, storage, incoming, archive } = await fixture();
+      const code = await archive('code.zip', [{ name: 'main.py', text: 'print("from zip")\n' }]);
+      const main = await incoming('main.py', 'print("uploaded")\n');
+      await expect(storage.save(id, [main, code])).rejects.toThrow(/entry "main.py" is a duplicate path/);
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it('rejects two archives that hold the same path', async () => {
+      const { storage, archive } = await fixture();
+      const first = await archive('a.zip', [{ name: 'src/model.py', text: '1' }]);
+      const second = await archive('b.tar.gz', [{ name: 'src/model.py', text: '2' }]);
+      await expect(storage.save(id, [first, second])).rejects.toThrow(/archive "b.tar.gz": entry "src\/model.py" is a duplicate path/);
+    });
+
+    it('validateEntrypoint is false for a symbolic link and for a folder', async () => {
+      const { uploadRoot, storage, archive } = await fixture();
+      await storage.save(id, [await archive('code.zip', [{ name: 'src/model.py', text: '' }])]);
+      const filesDir = path.join(uploadRoot, id, 'files');
+      await symlink(path.join(filesDir, 'src/model.py'), path.join(filesDir, 'link.py'));
+      expect(await storage.validateEntrypoint(id, 'src/model.py')).toBe(true);
+      expect(await storage.validateEntrypoint(id, 'link.py')).toBe(false);
+      expect(await storage.validateEntrypoint(id, 'src')).toBe(false);
+      expect(await storage.validateEntrypoint(id, 'src/model.py/x.py')).toBe(false);
+    });
+
+    it('discardIncoming deletes leftover uploads, ignores missing ones and never touches files elsewhere', async () => {
+      const { root, storage, incoming } = await fixture();
+      const leftover = await incoming('main.py', 'print(1)\n');
+      const outside = path.join(root, 'keep.py');
+      await writeFile(outside, 'keep\n');
+      await storage.discardIncoming([leftover, leftover, { originalName: 'keep.py', tempPath: outside, size: 5 }]);
+      expect(existsSync(leftover.tempPath)).toBe(false);
+      expect(existsSync(outside)).toBe(true);
+    });
+
+    it('refuses to move an upload that is not in the incoming folder', async () => {
+      const { root, uploadRoot, storage } = await fixture();
+      const outside = path.join(root, 'secret.py');
+      await writeFile(outside, 'secret\n');
+      await expect(storage.save(id, [{ originalName: 'secret.py', tempPath: outside, size: 7 }])).rejects.toThrow(/incoming/);
+      expect(existsSync(outside)).toBe(true);
+      await expectNothingLeft(uploadRoot);
+    });
+  });
+});

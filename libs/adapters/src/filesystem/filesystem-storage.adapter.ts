@@ -1,0 +1,252 @@
+import {
+  Conflict,
+  IncomingFile,
+  Invalid,
+  JsonObject,
+  LogChunk,
+  NotFound,
+  StoragePort,
+  Submission,
+  unsafePathReason,
+} from '@app/domain';
+import { randomUUID } from 'node:crypto';
+import { constants } from 'node:fs';
+import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { UnpackBudget, UnpackLimits, archiveFormat, unpackArchive } from './archive-unpacker';
+
+export interface FileSystemStorageOptions extends UnpackLimits {
+  uploadRoot: string;
+  logRoot: string;
+}
+
+/** Where the HTTP layer streams uploads: inside uploadRoot, so `save` can rename instead of copy. */
+export function incomingDir(uploadRoot: string): string {
+  return path.join(path.resolve(uploadRoot), '.incoming');
+}
+
+/** Submission and job ids become folder and file names, so only plain ids are accepted. */
+const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** metadata.json as stored: snake_case, like the HTTP API. */
+interface MetadataFile {
+  submission_id: string;
+  user_id: string;
+  entrypoint: string;
+  config_file: string | null;
+  files: string[];
+  metadata: JsonObject;
+  created_at: string;
+}
+
+/**
+ * `{uploadRoot}/{id}/files/` holds a submission's files and `{uploadRoot}/{id}/metadata.json` its
+ * metadata, written last: a submission exists once metadata.json does. Logs are `{logRoot}/{jobId}.log`.
+ */
+export class FileSystemStorageAdapter extends StoragePort {
+  private readonly uploadRoot: string;
+  private readonly logRoot: string;
+  private readonly incoming: string;
+
+  constructor(private readonly options: FileSystemStorageOptions) {
+    super();
+    this.uploadRoot = path.resolve(options.uploadRoot);
+    this.logRoot = path.resolve(options.logRoot);
+    this.incoming = incomingDir(this.uploadRoot);
+  }
+
+  async save(submissionId: string, files: IncomingFile[]): Promise<string[]> {
+    if (!SAFE_ID.test(submissionId)) throw new Invalid([`submission id "${submissionId}" is not a plain id`]);
+    const folder = this.folderOf(submissionId);
+    await mkdir(this.uploadRoot, { recursive: true });
+    try {
+      await mkdir(folder);
+    } catch (error) {
+      if (errorCode(error) === 'EEXIST') throw new Conflict(`submission ${submissionId} already exists`);
+      throw error;
+    }
+    try {
+      const filesDir = path.join(folder, 'files');
+      await mkdir(filesDir);
+      for (const file of files) await this.moveIncoming(file, filesDir);
+      const budget = new UnpackBudget(this.options);
+      for (const file of files.filter((each) => archiveFormat(each.originalName))) {
+        const archivePath = path.join(filesDir, file.originalName);
+        await unpackArchive(archivePath, file.originalName, filesDir, budget);
+        await rm(archivePath);
+      }
+      return (await regularFiles(filesDir)).sort();
+    } catch (error) {
+      await rm(folder, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  async saveMetadata(submission: Submission): Promise<void> {
+    const { submissionId } = submission;
+    if (!SAFE_ID.test(submissionId)) throw new Invalid([`submission id "${submissionId}" is not a plain id`]);
+    const record: MetadataFile = {
+      submission_id: submissionId,
+      user_id: submission.userId,
+      entrypoint: submission.entrypoint,
+      config_file: submission.configFile,
+      files: submission.files,
+      metadata: submission.metadata,
+      created_at: submission.createdAt,
+    };
+    const folder = this.folderOf(submissionId);
+    const temporary = path.join(folder, `.metadata-${randomUUID()}.tmp`);
+    try {
+      const file = await open(temporary, 'wx');
+      try {
+        await file.writeFile(JSON.stringify(record, null, 2));
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(temporary, path.join(folder, 'metadata.json'));
+    } catch (error) {
+      await rm(temporary, { force: true });
+      if (errorCode(error) === 'ENOENT') throw new NotFound(`submission ${submissionId} has no stored files; save them first`);
+      throw error;
+    }
+  }
+
+  async load(submissionId: string): Promise<string> {
+    if (!(await this.exists(submissionId))) throw new NotFound(`submission ${submissionId} does not exist`);
+    return path.join(this.folderOf(submissionId), 'files');
+  }
+
+  async loadMetadata(submissionId: string): Promise<Submission | undefined> {
+    if (!SAFE_ID.test(submissionId)) return undefined;
+    let text: string;
+    try {
+      text = await readFile(path.join(this.folderOf(submissionId), 'metadata.json'), 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+    const record = JSON.parse(text) as MetadataFile;
+    return {
+      submissionId: record.submission_id,
+      userId: record.user_id,
+      entrypoint: record.entrypoint,
+      configFile: record.config_file,
+      files: record.files,
+      metadata: record.metadata,
+      createdAt: record.created_at,
+    };
+  }
+
+  async exists(submissionId: string): Promise<boolean> {
+    if (!SAFE_ID.test(submissionId)) return false;
+    return (await kindOf(path.join(this.folderOf(submissionId), 'metadata.json'))) === 'file';
+  }
+
+  async validateEntrypoint(submissionId: string, entrypoint: string): Promise<boolean> {
+    if (!SAFE_ID.test(submissionId) || unsafePathReason(entrypoint) !== undefined) return false;
+    const filesDir = path.join(this.folderOf(submissionId), 'files');
+    const target = path.resolve(filesDir, entrypoint);
+    if (!target.startsWith(filesDir + path.sep)) return false;
+    return (await kindOf(target)) === 'file';
+  }
+
+  async remove(submissionId: string): Promise<void> {
+    if (!SAFE_ID.test(submissionId)) return;
+    await rm(this.folderOf(submissionId), { recursive: true, force: true });
+  }
+
+  async loadLogs(jobId: string, offset: number, limit: number): Promise<LogChunk | undefined> {
+    if (!SAFE_ID.test(jobId)) return undefined;
+    let file;
+    try {
+      file = await open(path.join(this.logRoot, `${jobId}.log`), 'r');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      const { size } = await file.stat();
+      const buffer = Buffer.alloc(Math.max(0, Math.min(limit, size - offset)));
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
+      const end = completeUtf8Length(buffer.subarray(0, bytesRead));
+      return { text: buffer.toString('utf8', 0, end), nextOffset: offset + end, size };
+    } finally {
+      await file.close();
+    }
+  }
+
+  async discardIncoming(files: IncomingFile[]): Promise<void> {
+    for (const file of files) {
+      // Never delete outside the incoming folder, whatever path a caller hands over.
+      if (!this.isIncoming(file.tempPath)) continue;
+      await unlink(file.tempPath).catch((error: unknown) => {
+        if (errorCode(error) !== 'ENOENT') throw error;
+      });
+    }
+  }
+
+  private folderOf(submissionId: string): string {
+    return path.join(this.uploadRoot, submissionId);
+  }
+
+  private isIncoming(tempPath: string): boolean {
+    return path.resolve(tempPath).startsWith(this.incoming + path.sep);
+  }
+
+  private async moveIncoming(file: IncomingFile, filesDir: string): Promise<void> {
+    if (!this.isIncoming(file.tempPath)) {
+      throw new Error(`upload "${file.tempPath}" is not in ${this.incoming}; the HTTP layer must stream uploads there`);
+    }
+    const name = file.originalName;
+    if (name.includes('/') || unsafePathReason(name) !== undefined) {
+      throw new Invalid([`file "${JSON.stringify(name).slice(1, -1)}" is not a plain file name`]);
+    }
+    const target = path.join(filesDir, name);
+    if ((await kindOf(target)) !== undefined) throw new Invalid([`file "${name}" was uploaded twice`]);
+    try {
+      await rename(file.tempPath, target);
+    } catch (error) {
+      if (errorCode(error) !== 'EXDEV') throw error;
+      await copyFile(file.tempPath, target, constants.COPYFILE_EXCL);
+      await unlink(file.tempPath);
+    }
+  }
+}
+
+/** Every regular file under `root`, as relative POSIX paths. */
+async function regularFiles(root: string, prefix = ''): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(path.join(root, prefix), { withFileTypes: true })) {
+    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) found.push(...(await regularFiles(root, relative)));
+    else if (entry.isFile()) found.push(relative);
+  }
+  return found;
+}
+
+/** What is at `target` without following a symbolic link there. */
+async function kindOf(target: string): Promise<'file' | 'other' | undefined> {
+  try {
+    return (await lstat(target)).isFile() ? 'file' : 'other';
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+/** Length of the longest prefix that does not end inside a multi-byte UTF-8 character. */
+function completeUtf8Length(bytes: Buffer): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const byte = bytes[bytes.length - back];
+    if ((byte & 0xc0) !== 0x80) {
+      const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+      return needed > back ? bytes.length - back : bytes.length;
+    }
+  }
+  return bytes.length;
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | undefined)?.code;
+}

@@ -1,0 +1,159 @@
+import { Conflict, IncomingFile, Invalid, NotFound, StoragePort, Submission } from '@app/domain';
+
+export interface StorageContractSubject {
+  storage: StoragePort;
+  /** Stages an upload the way the HTTP layer does. */
+  incoming: (name: string, content: string) => Promise<IncomingFile>;
+  /** Appends to a job's log the way the worker does. */
+  writeLog: (jobId: string, text: string) => Promise<void>;
+}
+
+/** What every StoragePort promises; runs against the in-memory fake and the filesystem adapter. */
+export function storageContract(make: () => Promise<StorageContractSubject>): void {
+  const submissionId = 'sub-1';
+
+  function submission(files: string[]): Submission {
+    return {
+      submissionId,
+      userId: 'alice',
+      entrypoint: 'main.py',
+      configFile: 'config.yaml',
+      files,
+      metadata: { model: 'resnet', layers: [18, 34], tags: { team: 'vision' } },
+      createdAt: '2024-05-01T12:00:00.000Z',
+    };
+  }
+
+  async function saved(subject: StorageContractSubject, names = ['main.py', 'config.yaml']) {
+    const uploads = await Promise.all(names.map((name) => subject.incoming(name, `# ${name}\n`)));
+    const files = await subject.storage.save(submissionId, uploads);
+    return { uploads, files };
+  }
+
+  it('save returns the stored names, sorted', async () => {
+    const subject = await make();
+    const { files } = await saved(subject, ['train.py', 'config.yaml', 'main.py']);
+    expect(files).toEqual(['config.yaml', 'main.py', 'train.py']);
+  });
+
+  it('save refuses an id that is already taken', async () => {
+    const subject = await make();
+    await saved(subject);
+    const again = await subject.incoming('main.py', 'print(2)\n');
+    await expect(subject.storage.save(submissionId, [again])).rejects.toBeInstanceOf(Conflict);
+  });
+
+  it('save refuses an id that is not a plain id', async () => {
+    const { storage, incoming } = await make();
+    await expect(storage.save('../escape', [await incoming('main.py', '')])).rejects.toBeInstanceOf(Invalid);
+  });
+
+  it('a submission exists only once its metadata is saved', async () => {
+    const subject = await make();
+    expect(await subject.storage.exists(submissionId)).toBe(false);
+    const { files } = await saved(subject);
+    expect(await subject.storage.exists(submissionId)).toBe(false);
+    await subject.storage.saveMetadata(submission(files));
+    expect(await subject.storage.exists(submissionId)).toBe(true);
+  });
+
+  it('loadMetadata returns what saveMetadata stored, and undefined for unknown ids', async () => {
+    const subject = await make();
+    const { files } = await saved(subject);
+    await subject.storage.saveMetadata(submission(files));
+    expect(await subject.storage.loadMetadata(submissionId)).toEqual(submission(files));
+    expect(await subject.storage.loadMetadata('unknown')).toBeUndefined();
+    expect(await subject.storage.loadMetadata('../../etc')).toBeUndefined();
+  });
+
+  it('load gives a location for a stored submission and NotFound for an unknown one', async () => {
+    const subject = await make();
+    const { files } = await saved(subject);
+    await subject.storage.saveMetadata(submission(files));
+    expect(await subject.storage.load(submissionId)).toEqual(expect.any(String));
+    await expect(subject.storage.load('unknown')).rejects.toBeInstanceOf(NotFound);
+  });
+
+  it('validateEntrypoint accepts only a stored file inside the submission', async () => {
+    const subject = await make();
+    await saved(subject);
+    const { storage } = subject;
+    expect(await storage.validateEntrypoint(submissionId, 'main.py')).toBe(true);
+    expect(await storage.validateEntrypoint(submissionId, 'missing.py')).toBe(false);
+    expect(await storage.validateEntrypoint(submissionId, '../x.py')).toBe(false);
+    expect(await storage.validateEntrypoint(submissionId, '../sub-1/files/main.py')).toBe(false);
+    expect(await storage.validateEntrypoint(submissionId, '/etc/passwd')).toBe(false);
+    expect(await storage.validateEntrypoint('unknown', 'main.py')).toBe(false);
+  });
+
+  it('remove deletes a submission and may be repeated', async () => {
+    const subject = await make();
+    const { files } = await saved(subject);
+    await subject.storage.saveMetadata(submission(files));
+    await subject.storage.remove(submissionId);
+    expect(await subject.storage.exists(submissionId)).toBe(false);
+    expect(await subject.storage.loadMetadata(submissionId)).toBeUndefined();
+    expect(await subject.storage.validateEntrypoint(submissionId, 'main.py')).toBe(false);
+    await expect(subject.storage.load(submissionId)).rejects.toBeInstanceOf(NotFound);
+    await expect(subject.storage.remove(submissionId)).resolves.toBeUndefined();
+    await expect(subject.storage.remove('never-stored')).resolves.toBeUndefined();
+  });
+
+  it('a removed id can be saved again', async () => {
+    const subject = await make();
+    await saved(subject);
+    await subject.storage.remove(submissionId);
+    expect((await saved(subject, ['main.py'])).files).toEqual(['main.py']);
+  });
+
+  it('discardIncoming is harmless after save', async () => {
+    const subject = await make();
+    const { uploads, files } = await saved(subject);
+    await subject.storage.discardIncoming(uploads);
+    await subject.storage.saveMetadata(submission(files));
+    expect(await subject.storage.validateEntrypoint(submissionId, 'main.py')).toBe(true);
+    expect((await subject.storage.loadMetadata(submissionId))?.files).toEqual(files);
+  });
+
+  it('loadLogs is undefined for a job without a log', async () => {
+    const { storage } = await make();
+    expect(await storage.loadLogs('job-unknown', 0, 100)).toBeUndefined();
+    expect(await storage.loadLogs('../../etc/passwd', 0, 100)).toBeUndefined();
+  });
+
+  it.each([4, 5, 7, 64])('loadLogs chunks of %i bytes stitch back to the whole log', async (limit) => {
+    const { storage, writeLog } = await make();
+    const text = 'epoch 1: café AUROC=0.91 €\n'.repeat(3) + 'done ✓ 🎉\n';
+    await writeLog('job-1', text);
+    const size = Buffer.byteLength(text);
+    let offset = 0;
+    let stitched = '';
+    while (offset < size) {
+      const chunk = await storage.loadLogs('job-1', offset, limit);
+      expect(chunk?.size).toBe(size);
+      expect(Buffer.byteLength(chunk!.text)).toBeLessThanOrEqual(limit);
+      expect(chunk!.nextOffset).toBe(offset + Buffer.byteLength(chunk!.text));
+      expect(chunk!.nextOffset).toBeGreaterThan(offset);
+      stitched += chunk!.text;
+      offset = chunk!.nextOffset;
+    }
+    expect(stitched).toBe(text);
+  });
+
+  it('loadLogs at the end of the log returns no text and keeps the offset', async () => {
+    const { storage, writeLog } = await make();
+    await writeLog('job-1', 'héllo\n');
+    const size = Buffer.byteLength('héllo\n');
+    expect(await storage.loadLogs('job-1', size, 100)).toEqual({ text: '', nextOffset: size, size });
+  });
+
+  it('loadLogs sees what was appended since the last read', async () => {
+    const { storage, writeLog } = await make();
+    await writeLog('job-1', 'step 1\n');
+    const first = await storage.loadLogs('job-1', 0, 1000);
+    await writeLog('job-1', 'step 2 €\n');
+    const second = await storage.loadLogs('job-1', first!.nextOffset, 1000);
+    const size = Buffer.byteLength('step 1\nstep 2 €\n');
+    expect(second).toEqual({ text: 'step 2 €\n', nextOffset: size, size });
+  });
+}

@@ -1,0 +1,101 @@
+import { Conflict, IncomingFile, Invalid, LogChunk, NotFound, StoragePort, Submission, unsafePathReason } from '@app/domain';
+
+const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+interface StoredSubmission {
+  files: string[];
+  metadata?: Submission;
+}
+
+/**
+ * StoragePort kept in maps, for unit tests. It stores .zip and .tar.gz uploads as opaque files
+ * and never unpacks them: archive handling is tested against the filesystem adapter.
+ */
+export class InMemoryStorage extends StoragePort {
+  private readonly incoming = new Map<string, string>();
+  private readonly submissions = new Map<string, StoredSubmission>();
+  private readonly logs = new Map<string, Buffer>();
+  private staged = 0;
+  /** Every tempPath `discardIncoming` was asked to delete, in order. */
+  readonly discarded: string[] = [];
+
+  /** An upload as the HTTP layer would hand it over; `save` or `discardIncoming` consumes it. */
+  stageIncoming(originalName: string, content: string): IncomingFile {
+    this.staged += 1;
+    const tempPath = `memory://incoming/${this.staged}-${originalName}`;
+    this.incoming.set(tempPath, content);
+    return { originalName, tempPath, size: Buffer.byteLength(content) };
+  }
+
+  /** Appends to a job's log, as the worker would. */
+  writeLog(jobId: string, text: string): void {
+    this.logs.set(jobId, Buffer.concat([this.logs.get(jobId) ?? Buffer.alloc(0), Buffer.from(text)]));
+  }
+
+  async save(submissionId: string, files: IncomingFile[]): Promise<string[]> {
+    if (!SAFE_ID.test(submissionId)) throw new Invalid([`submission id "${submissionId}" is not a plain id`]);
+    if (this.submissions.has(submissionId)) throw new Conflict(`submission ${submissionId} already exists`);
+    const names = files.map((file) => file.originalName);
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate !== undefined) throw new Invalid([`file "${duplicate}" was uploaded twice`]);
+    for (const file of files) this.incoming.delete(file.tempPath);
+    this.submissions.set(submissionId, { files: [...names].sort() });
+    return [...names].sort();
+  }
+
+  /** Unlike the filesystem adapter, also works without `save`: tests seed a submission this way. */
+  async saveMetadata(submission: Submission): Promise<void> {
+    const files = this.submissions.get(submission.submissionId)?.files ?? [...submission.files].sort();
+    this.submissions.set(submission.submissionId, { files, metadata: structuredClone(submission) });
+  }
+
+  async load(submissionId: string): Promise<string> {
+    if (!(await this.exists(submissionId))) throw new NotFound(`submission ${submissionId} does not exist`);
+    return `memory://submissions/${submissionId}`;
+  }
+
+  async loadMetadata(submissionId: string): Promise<Submission | undefined> {
+    const metadata = this.submissions.get(submissionId)?.metadata;
+    return metadata && structuredClone(metadata);
+  }
+
+  async exists(submissionId: string): Promise<boolean> {
+    return this.submissions.get(submissionId)?.metadata !== undefined;
+  }
+
+  async validateEntrypoint(submissionId: string, entrypoint: string): Promise<boolean> {
+    if (unsafePathReason(entrypoint) !== undefined) return false;
+    return this.submissions.get(submissionId)?.files.includes(entrypoint) ?? false;
+  }
+
+  async remove(submissionId: string): Promise<void> {
+    this.submissions.delete(submissionId);
+  }
+
+  async loadLogs(jobId: string, offset: number, limit: number): Promise<LogChunk | undefined> {
+    const log = this.logs.get(jobId);
+    if (!log) return undefined;
+    const slice = log.subarray(offset, offset + Math.max(0, limit));
+    const end = completeUtf8Length(slice);
+    return { text: slice.toString('utf8', 0, end), nextOffset: offset + end, size: log.length };
+  }
+
+  async discardIncoming(files: IncomingFile[]): Promise<void> {
+    for (const file of files) {
+      this.incoming.delete(file.tempPath);
+      this.discarded.push(file.tempPath);
+    }
+  }
+}
+
+/** Same rule as the filesystem adapter: a chunk never ends inside a multi-byte character. */
+function completeUtf8Length(bytes: Buffer): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const byte = bytes[bytes.length - back];
+    if ((byte & 0xc0) !== 0x80) {
+      const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+      return needed > back ? bytes.length - back : bytes.length;
+    }
+  }
+  return bytes.length;
+}
