@@ -1,0 +1,195 @@
+import { MetricPoint, RunStatus, RunSummary, TrackedRun, TrackingPort } from '@app/domain';
+import { MlflowApiError, MlflowRestClient, MlflowTrackingOptions } from './mlflow-rest.client';
+
+export type { MlflowTrackingOptions } from './mlflow-rest.client';
+
+/** MLflow 3's own limits (mlflow/utils/validation.py); longer values are truncated, not refused. */
+export const MLFLOW_LIMITS = {
+  paramsPerBatch: 100,
+  metricsPerBatch: 1000,
+  /** The server refuses log-batch bodies over 1 MB; stay under it with room for the envelope. */
+  batchBytes: 900_000,
+  paramValueLength: 6000,
+  tagValueLength: 8000,
+};
+
+interface KeyValue {
+  key: string;
+  value: string;
+}
+interface WireMetric {
+  key: string;
+  value: number | string;
+  timestamp: number;
+  step: number;
+}
+interface WireExperiment {
+  experiment_id: string;
+  lifecycle_stage: string;
+}
+interface WireRun {
+  info: { run_id: string; experiment_id: string; status: string; artifact_uri: string };
+  data: { metrics?: WireMetric[]; params?: KeyValue[] };
+}
+
+/** TrackingPort over MLflow's REST API 2.0; artifacts go through the server's artifact proxy. */
+export class MlflowTrackingAdapter extends TrackingPort {
+  private readonly rest: MlflowRestClient;
+
+  constructor(options: MlflowTrackingOptions) {
+    super();
+    this.rest = new MlflowRestClient(options);
+  }
+
+  async startRun(experimentName: string, runName: string, tags: Record<string, string>): Promise<TrackedRun> {
+    const experimentId = await this.experimentId(experimentName);
+    const { run } = await this.rest.post<{ run: WireRun }>('runs/create', {
+      experiment_id: experimentId,
+      run_name: runName,
+      start_time: Date.now(),
+      tags: keyValues(tags, MLFLOW_LIMITS.tagValueLength),
+    });
+    return { runId: run.info.run_id, experimentId: run.info.experiment_id };
+  }
+
+  async logParams(runId: string, params: Record<string, string>): Promise<void> {
+    const entries = keyValues(params, MLFLOW_LIMITS.paramValueLength);
+    for (const batch of batches(entries, MLFLOW_LIMITS.paramsPerBatch)) {
+      await this.rest.post('runs/log-batch', { run_id: runId, params: batch });
+    }
+  }
+
+  async logMetrics(runId: string, metrics: MetricPoint[]): Promise<void> {
+    const now = Date.now();
+    const wire = metrics.map((metric) => ({
+      key: metric.key,
+      // JSON has no NaN or Infinity; MLflow's protobuf parser takes them as strings.
+      value: Number.isFinite(metric.value) ? metric.value : String(metric.value),
+      timestamp: metric.timestamp ?? now,
+      step: metric.step ?? 0,
+    }));
+    for (const batch of batches(wire, MLFLOW_LIMITS.metricsPerBatch)) {
+      await this.rest.post('runs/log-batch', { run_id: runId, metrics: batch });
+    }
+  }
+
+  async logArtifact(runId: string, artifactPath: string, content: Uint8Array): Promise<void> {
+    const segments = artifactSegments(artifactPath);
+    const run = await this.fetchRun(runId);
+    if (!run) throw new Error(`cannot log artifact ${artifactPath}: run ${runId} does not exist`);
+    // The run's artifact_uri is mlflow-artifacts:/{experimentId}/{runId}/artifacts when the
+    // server proxies artifacts (--serve-artifacts); the proxy serves that path under its own root.
+    const root = /^mlflow-artifacts:(?:\/\/[^/]*)?\/*(.+)$/.exec(run.info.artifact_uri)?.[1];
+    if (!root) {
+      throw new Error(`run ${runId} stores artifacts at ${run.info.artifact_uri}, which the tracking server does not proxy (start it with --serve-artifacts)`);
+    }
+    const path = [...root.split('/'), ...segments].map(encodeURIComponent).join('/');
+    await this.rest.put(`/api/2.0/mlflow-artifacts/artifacts/${path}`, content);
+  }
+
+  async endRun(runId: string, status: Exclude<RunStatus, 'RUNNING'>): Promise<void> {
+    await this.rest.post('runs/update', { run_id: runId, status, end_time: Date.now() });
+  }
+
+  async getRun(runId: string): Promise<RunSummary | undefined> {
+    const run = await this.fetchRun(runId);
+    if (!run) return undefined;
+    return {
+      runId: run.info.run_id,
+      experimentId: run.info.experiment_id,
+      status: run.info.status as RunStatus,
+      // runs/get already reports the latest point per key; NaN comes back as the string "NaN".
+      metrics: Object.fromEntries((run.data.metrics ?? []).map((metric) => [metric.key, Number(metric.value)])),
+      params: Object.fromEntries((run.data.params ?? []).map((param) => [param.key, param.value])),
+    };
+  }
+
+  /** Whether the tracking server answers /health; for health checks, never throws. */
+  ping(): Promise<boolean> {
+    return this.rest.ping();
+  }
+
+  private async fetchRun(runId: string): Promise<WireRun | undefined> {
+    try {
+      return (await this.rest.get<{ run: WireRun }>('runs/get', { run_id: runId })).run;
+    } catch (error) {
+      if (isMlflowError(error, 'RESOURCE_DOES_NOT_EXIST') || (error instanceof MlflowApiError && error.status === 404)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Get-or-create by name; a deleted experiment is restored, a concurrent create is tolerated. */
+  private async experimentId(name: string): Promise<string> {
+    const existing = await this.findExperiment(name);
+    if (existing) return this.activate(existing);
+    try {
+      return (await this.rest.post<{ experiment_id: string }>('experiments/create', { name })).experiment_id;
+    } catch (error) {
+      if (!isMlflowError(error, 'RESOURCE_ALREADY_EXISTS')) throw error;
+      const raced = await this.findExperiment(name);
+      if (!raced) throw error;
+      return this.activate(raced);
+    }
+  }
+
+  private async findExperiment(name: string): Promise<WireExperiment | undefined> {
+    try {
+      return (await this.rest.get<{ experiment: WireExperiment }>('experiments/get-by-name', { experiment_name: name })).experiment;
+    } catch (error) {
+      if (isMlflowError(error, 'RESOURCE_DOES_NOT_EXIST')) return undefined;
+      throw error;
+    }
+  }
+
+  private async activate(experiment: WireExperiment): Promise<string> {
+    if (experiment.lifecycle_stage === 'deleted') {
+      try {
+        await this.rest.post('experiments/restore', { experiment_id: experiment.experiment_id });
+      } catch (error) {
+        // Restore finds only deleted experiments: RESOURCE_DOES_NOT_EXIST means another caller won.
+        if (!isMlflowError(error, 'RESOURCE_DOES_NOT_EXIST')) throw error;
+      }
+    }
+    return experiment.experiment_id;
+  }
+}
+
+function isMlflowError(error: unknown, errorCode: string): boolean {
+  return error instanceof MlflowApiError && error.errorCode === errorCode;
+}
+
+/** MLflow counts code points; cutting by them never splits a surrogate pair. */
+function keyValues(record: Record<string, string>, maxValueLength: number): KeyValue[] {
+  return Object.entries(record).map(([key, value]) => {
+    const codePoints = Array.from(value);
+    return { key, value: codePoints.length > maxValueLength ? codePoints.slice(0, maxValueLength).join('') : value };
+  });
+}
+
+/** Splits items into batches of at most maxCount items and about MLFLOW_LIMITS.batchBytes of JSON. */
+function batches<T>(items: T[], maxCount: number): T[][] {
+  const result: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item)) + 1;
+    if (current.length > 0 && (current.length === maxCount || bytes + size > MLFLOW_LIMITS.batchBytes)) {
+      result.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) result.push(current);
+  return result;
+}
+
+/** A relative path inside the run's artifact root; '..' and absolute paths would escape it. */
+function artifactSegments(artifactPath: string): string[] {
+  const segments = artifactPath.split('/').filter((segment) => segment !== '' && segment !== '.');
+  if (artifactPath.startsWith('/') || segments.length === 0 || segments.includes('..') || artifactPath.includes('\\')) {
+    throw new Error(`artifact path must be a relative path inside the run, got '${artifactPath}'`);
+  }
+  return segments;
+}

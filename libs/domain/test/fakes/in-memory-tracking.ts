@@ -1,0 +1,98 @@
+import { MetricPoint, RunStatus, RunSummary, TrackedRun, TrackingPort, Unavailable } from '@app/domain';
+
+/** MLflow 3 truncates longer param values to this many characters. */
+const PARAM_VALUE_LENGTH = 6000;
+
+interface StoredPoint {
+  value: number;
+  step: number;
+  timestamp: number;
+}
+
+interface StoredRun {
+  experimentId: string;
+  runName: string;
+  status: RunStatus;
+  tags: Record<string, string>;
+  params: Record<string, string>;
+  metrics: Map<string, StoredPoint>;
+  artifacts: Map<string, Uint8Array>;
+}
+
+/** A tracking server in memory that behaves like MLflow; `unavailable` simulates an outage. */
+export class InMemoryTracking extends TrackingPort {
+  readonly runs = new Map<string, StoredRun>();
+  unavailable = false;
+  private readonly experiments = new Map<string, string>();
+  private nextId = 1;
+
+  async startRun(experimentName: string, runName: string, tags: Record<string, string>): Promise<TrackedRun> {
+    this.checkAvailable();
+    let experimentId = this.experiments.get(experimentName);
+    if (!experimentId) {
+      experimentId = String(this.nextId++);
+      this.experiments.set(experimentName, experimentId);
+    }
+    const runId = (this.nextId++).toString(16).padStart(32, '0');
+    this.runs.set(runId, { experimentId, runName, status: 'RUNNING', tags: { ...tags }, params: {}, metrics: new Map(), artifacts: new Map() });
+    return { runId, experimentId };
+  }
+
+  async logParams(runId: string, params: Record<string, string>): Promise<void> {
+    const run = this.run(runId);
+    for (const [key, value] of Object.entries(params)) {
+      const stored = Array.from(value).slice(0, PARAM_VALUE_LENGTH).join('');
+      if (key in run.params && run.params[key] !== stored) {
+        throw new Error(`Changing param values is not allowed: param ${key} of run ${runId} is already logged`);
+      }
+      run.params[key] = stored;
+    }
+  }
+
+  async logMetrics(runId: string, metrics: MetricPoint[]): Promise<void> {
+    const run = this.run(runId);
+    const now = Date.now();
+    for (const metric of metrics) {
+      const point = { value: metric.value, step: metric.step ?? 0, timestamp: metric.timestamp ?? now };
+      const latest = run.metrics.get(metric.key);
+      // MLflow's "latest" is the greatest (step, timestamp, value), not the last one logged.
+      if (!latest || compare(point, latest) >= 0) run.metrics.set(metric.key, point);
+    }
+  }
+
+  async logArtifact(runId: string, artifactPath: string, content: Uint8Array): Promise<void> {
+    const run = this.run(runId);
+    const segments = artifactPath.split('/').filter((segment) => segment !== '' && segment !== '.');
+    if (artifactPath.startsWith('/') || segments.length === 0 || segments.includes('..') || artifactPath.includes('\\')) {
+      throw new Error(`artifact path must be a relative path inside the run, got '${artifactPath}'`);
+    }
+    run.artifacts.set(segments.join('/'), new Uint8Array(content));
+  }
+
+  async endRun(runId: string, status: Exclude<RunStatus, 'RUNNING'>): Promise<void> {
+    this.run(runId).status = status;
+  }
+
+  async getRun(runId: string): Promise<RunSummary | undefined> {
+    this.checkAvailable();
+    const run = this.runs.get(runId);
+    if (!run) return undefined;
+    const metrics = Object.fromEntries([...run.metrics].map(([key, point]) => [key, point.value]));
+    return { runId, experimentId: run.experimentId, status: run.status, metrics, params: { ...run.params } };
+  }
+
+  private run(runId: string): StoredRun {
+    this.checkAvailable();
+    const run = this.runs.get(runId);
+    if (!run) throw new Error(`Run with id=${runId} not found`);
+    return run;
+  }
+
+  private checkAvailable(): void {
+    if (this.unavailable) throw new Unavailable('MLflow tracking server at memory:// is unreachable after 1 attempts: simulated outage');
+  }
+}
+
+function compare(a: StoredPoint, b: StoredPoint): number {
+  return a.step - b.step || a.timestamp - b.timestamp || a.value - b.value;
+}
