@@ -15,6 +15,8 @@ export class BullMqJobQueueAdapter extends JobQueuePort {
     // A bounded retry count makes POST /jobs fail fast (503) instead of hanging while Redis is down.
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 3000 });
     this.queue = new Queue(JOB_QUEUE_NAME, { connection: this.connection, prefix: bullPrefix(redisPrefix) });
+    // Connection errors surface as Unavailable on each call and in /healthz; the events add nothing.
+    this.queue.on('error', () => undefined);
   }
 
   async enqueue(payload: JobPayload): Promise<void> {
@@ -44,7 +46,8 @@ export class BullMqJobQueueAdapter extends JobQueuePort {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    if (this.connection.status !== 'ready') this.connection.disconnect();
+    await this.queue.close().catch(() => undefined);
     await this.connection.quit().catch(() => undefined);
   }
 }

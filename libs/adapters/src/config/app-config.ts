@@ -8,33 +8,33 @@ export interface ApiToken {
   token: string;
 }
 
-/** Every setting, read and checked once at start. */
-export interface AppConfig {
-  port: number;
-  redisUrl: string;
+/** Every setting, read and checked once at start; the class is also its DI token. */
+export class AppConfig {
+  readonly port!: number;
+  readonly redisUrl!: string;
   /** Prefix of every Redis key we own: `{prefix}:job:{id}`; BullMQ keys use `{prefix}:bull`. */
-  redisPrefix: string;
-  mlflowTrackingUri: string;
-  mlflowPublicUri: string;
-  experimentName: string;
-  apiTokens: ApiToken[];
-  adminUsers: string[];
-  sharedDir: string;
-  uploadRoot: string;
-  artifactRoot: string;
-  logRoot: string;
-  jobTimeoutSeconds: { small: number; medium: number };
-  jobMemoryMb: { small: number; medium: number };
-  jobPidsMax: number;
-  workerConcurrency: number;
-  workerGpus: string[];
-  leaderboardMetric: string;
-  leaderboardOrder: 'asc' | 'desc';
-  rateLimit: { jobsPerHour: number; concurrentJobs: number };
-  maxFileBytes: number;
-  maxFilesPerSubmission: number;
-  maxUnpackedBytes: number;
-  maxArchiveEntries: number;
+  readonly redisPrefix!: string;
+  readonly mlflowTrackingUri!: string;
+  readonly mlflowPublicUri!: string;
+  readonly experimentName!: string;
+  readonly apiTokens!: ApiToken[];
+  readonly adminUsers!: string[];
+  readonly sharedDir!: string;
+  readonly uploadRoot!: string;
+  readonly artifactRoot!: string;
+  readonly logRoot!: string;
+  readonly jobTimeoutSeconds!: { small: number; medium: number };
+  readonly jobMemoryMb!: { small: number; medium: number };
+  readonly jobPidsMax!: number;
+  readonly workerConcurrency!: number;
+  readonly workerGpus!: string[];
+  readonly leaderboardMetric!: string;
+  readonly leaderboardOrder!: 'asc' | 'desc';
+  readonly rateLimit!: { jobsPerHour: number; concurrentJobs: number };
+  readonly maxFileBytes!: number;
+  readonly maxFilesPerSubmission!: number;
+  readonly maxUnpackedBytes!: number;
+  readonly maxArchiveEntries!: number;
 }
 
 const MB = 2 ** 20;
@@ -45,7 +45,7 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
   const hostMemoryMb = Math.floor(os.totalmem() / MB);
   const workerGpus = readList(env, 'WORKER_GPUS');
   const maxFileMb = readInt(env, 'MAX_FILE_MB', 100);
-  return {
+  return Object.assign(new AppConfig(), {
     port: readInt(env, 'PORT', 8010),
     redisUrl: readUrl(env, 'REDIS_URL', 'redis://127.0.0.1:6379/0', ['redis:', 'rediss:']),
     redisPrefix: readString(env, 'REDIS_PREFIX', 'leaderboard'),
@@ -79,7 +79,7 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
     maxFilesPerSubmission: readInt(env, 'MAX_FILES_PER_SUBMISSION', 100),
     maxUnpackedBytes: readInt(env, 'MAX_UNPACKED_MB', 1024) * MB,
     maxArchiveEntries: readInt(env, 'MAX_ARCHIVE_ENTRIES', 10000),
-  };
+  });
 }
 
 function readTokens(env: Env, required: boolean): ApiToken[] {

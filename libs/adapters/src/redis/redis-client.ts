@@ -4,11 +4,14 @@ import { Unavailable } from '@app/domain';
 
 /** A client that fails a command within seconds when Redis is down, so requests answer 503, not hang. */
 export function createRedisClient(url: string): Redis {
-  return new Redis(url, {
+  const client = new Redis(url, {
     maxRetriesPerRequest: 2,
     connectTimeout: 3000,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   });
+  // Failures reach callers as Unavailable and show in /healthz; unhandled 'error' events would only spam.
+  client.on('error', () => undefined);
+  return client;
 }
 
 /** Runs a Redis call, turning connection failures into the domain's Unavailable. */

@@ -1,0 +1,49 @@
+/** Layer rules: the domain is pure; adapters never reach into apps; apps never import each other. */
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-is-pure',
+      comment: 'libs/domain imports nothing from Nest, Redis, BullMQ, the filesystem or child processes; use a port.',
+      severity: 'error',
+      from: { path: '^libs/domain/src' },
+      to: { path: '(^|node_modules/)(@nestjs|ioredis|bullmq|express|multer)|^(fs|node:fs|fs/promises|node:fs/promises|child_process|node:child_process)$|^libs/adapters|^apps/' },
+    },
+    {
+      name: 'domain-no-node-io',
+      severity: 'error',
+      from: { path: '^libs/domain/src' },
+      to: { dependencyTypes: ['core'], path: '^(fs|child_process|net|http|https|dgram|cluster|worker_threads)$' },
+    },
+    {
+      name: 'adapters-not-into-apps',
+      severity: 'error',
+      from: { path: '^libs/adapters' },
+      to: { path: '^apps/' },
+    },
+    {
+      name: 'apps-independent',
+      severity: 'error',
+      from: { path: '^apps/api' },
+      to: { path: '^apps/worker' },
+    },
+    {
+      name: 'apps-independent-worker',
+      severity: 'error',
+      from: { path: '^apps/worker' },
+      to: { path: '^apps/api' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(dist|coverage)/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};

@@ -1,0 +1,25 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { AppConfig, prepareDirectories } from '@app/adapters';
+import { mountBullBoard } from './admin/bull-board';
+import { AppModule } from './app.module';
+import { setupSwagger } from './docs/swagger';
+import { useJsonBody } from './errors/json-body';
+import { validationPipe } from './errors/validation';
+
+/** Builds the configured API app; main.ts and the e2e tests both start it through here. */
+export async function createApiApp(config: AppConfig, options: { logger?: false } = {}): Promise<INestApplication> {
+  await prepareDirectories(config);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger: options.logger,
+    bodyParser: false,
+  });
+  useJsonBody(app);
+  app.disable('x-powered-by');
+  app.useGlobalPipes(validationPipe());
+  app.enableShutdownHooks();
+  setupSwagger(app);
+  mountBullBoard(app);
+  return app;
+}

@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AdaptersModule, AppConfig } from '@app/adapters';
+import { AuthGuard } from './auth/auth.guard';
+import { TokenAuthenticator } from './auth/token-authenticator';
+import { AllExceptionsFilter } from './errors/all-exceptions.filter';
+import { HealthChecks } from './health/health-checks';
+import { HealthController } from './health/health.controller';
+import { JobsController } from './jobs/jobs.controller';
+import { SubmissionsController } from './submissions/submissions.controller';
+import { UploadInterceptor } from './submissions/upload.interceptor';
+import { useCaseProviders } from './use-cases.providers';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [AdaptersModule.forRoot(config)],
+      controllers: [SubmissionsController, JobsController, HealthController],
+      providers: [
+        ...useCaseProviders,
+        TokenAuthenticator,
+        HealthChecks,
+        UploadInterceptor,
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,127 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Job, JOB_STATUSES, JobResults, LogChunk, MAX_PAGE_SIZE, RESOURCE_CLASSES, ResourceClass } from '@app/domain';
+
+export class CreateJobBody {
+  @ApiProperty({ example: '3f0c8a4e-2b1d-4c55-9a7e-1f2d3c4b5a69' })
+  @IsString({ message: 'submission_id must be a string' })
+  @IsNotEmpty({ message: 'submission_id is required; use the id POST /submissions returned' })
+  @MaxLength(64, { message: 'submission_id must be at most 64 characters' })
+  submission_id!: string;
+
+  @ApiPropertyOptional({ example: { lr: 0.01, epochs: 3 }, description: 'Deep-merged over the submission\'s config file' })
+  @IsOptional()
+  @IsObject({ message: 'config must be a JSON object' })
+  config?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ enum: RESOURCE_CLASSES, default: 'small' })
+  @IsOptional()
+  @IsIn(RESOURCE_CLASSES, { message: `resource_class must be one of ${RESOURCE_CLASSES.join(', ')}` })
+  resource_class?: ResourceClass;
+}
+
+export class ListJobsQuery {
+  @ApiPropertyOptional({ default: 0, minimum: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'offset must be a whole number' })
+  @Min(0, { message: 'offset must be >= 0' })
+  offset = 0;
+
+  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: MAX_PAGE_SIZE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1, { message: 'limit must be >= 1' })
+  @Max(MAX_PAGE_SIZE, { message: `limit must be <= ${MAX_PAGE_SIZE}` })
+  limit = 20;
+
+  @ApiPropertyOptional({ default: false, description: 'Admins only: every user\'s jobs' })
+  @IsOptional()
+  @Type(() => String)
+  @IsIn(['true', 'false'], { message: 'all must be true or false' })
+  all?: string;
+}
+
+export class LogsQuery {
+  @ApiPropertyOptional({ default: 0, description: 'Byte offset to read from; pass the previous X-Next-Offset to follow a live log' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'offset must be a whole number' })
+  @Min(0, { message: 'offset must be >= 0' })
+  offset = 0;
+}
+
+export class JobResponse {
+  @ApiProperty() job_id!: string;
+  @ApiProperty({ enum: JOB_STATUSES }) status!: string;
+  @ApiProperty() submission_id!: string;
+  @ApiProperty() user_id!: string;
+  @ApiProperty({ nullable: true, type: String }) run_id!: string | null;
+  @ApiProperty({ nullable: true, type: String }) experiment_id!: string | null;
+  @ApiProperty() entrypoint!: string;
+  @ApiProperty({ nullable: true, type: String }) config_file!: string | null;
+  @ApiProperty({ example: { lr: 0.01 } }) config!: Record<string, unknown>;
+  @ApiProperty({ enum: RESOURCE_CLASSES }) resource_class!: string;
+  @ApiProperty() created_at!: string;
+  @ApiProperty() updated_at!: string;
+  @ApiProperty({ nullable: true, type: String }) started_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) finished_at!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: null }) error_message!: string | null;
+
+  static from(job: Job): JobResponse {
+    return {
+      job_id: job.jobId,
+      status: job.status,
+      submission_id: job.submissionId,
+      user_id: job.userId,
+      run_id: job.runId,
+      experiment_id: job.experimentId,
+      entrypoint: job.entrypoint,
+      config_file: job.configFile,
+      config: job.config,
+      resource_class: job.resourceClass,
+      created_at: job.createdAt,
+      updated_at: job.updatedAt,
+      started_at: job.startedAt,
+      finished_at: job.finishedAt,
+      error_message: job.errorMessage,
+    };
+  }
+}
+
+export class JobListResponse {
+  @ApiProperty({ type: [JobResponse] }) jobs!: JobResponse[];
+  @ApiProperty() total!: number;
+  @ApiProperty() offset!: number;
+  @ApiProperty() limit!: number;
+}
+
+export class JobResultsResponse {
+  @ApiProperty() job_id!: string;
+  @ApiProperty({ enum: JOB_STATUSES }) status!: string;
+  @ApiProperty() run_id!: string;
+  @ApiProperty() experiment_id!: string;
+  @ApiProperty({ example: { image_AUROC: 0.97 } }) metrics!: Record<string, number>;
+  @ApiProperty({ example: 'http://127.0.0.1:5010/#/experiments/1/runs/abc' }) mlflow_ui_link!: string;
+  @ApiProperty({ example: 'http://127.0.0.1:5010/api/2.0/mlflow/runs/get?run_id=abc' }) mlflow_rest_link!: string;
+
+  static from(results: JobResults): JobResultsResponse {
+    return {
+      job_id: results.job.jobId,
+      status: results.job.status,
+      run_id: results.runId,
+      experiment_id: results.experimentId,
+      metrics: results.metrics,
+      mlflow_ui_link: results.mlflowUiLink,
+      mlflow_rest_link: results.mlflowRestLink,
+    };
+  }
+}
+
+export function logHeaders(chunk: LogChunk): Record<string, string> {
+  return { 'X-Next-Offset': String(chunk.nextOffset), 'X-Log-Size': String(chunk.size) };
+}
+
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;

@@ -1,0 +1,112 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Caller, EnqueueJob, GetJobLogs, GetJobResults, GetJobStatus, Invalid, ListJobs } from '@app/domain';
+import { CurrentCaller } from '../auth/caller.decorator';
+import { ApiErrors } from '../errors/api-errors.decorator';
+import {
+  CreateJobBody,
+  IDEMPOTENCY_KEY_PATTERN,
+  JobListResponse,
+  JobResponse,
+  JobResultsResponse,
+  ListJobsQuery,
+  logHeaders,
+  LogsQuery,
+} from './job.dto';
+
+@ApiTags('jobs')
+@ApiBearerAuth()
+@Controller('jobs')
+export class JobsController {
+  constructor(
+    private readonly enqueueJob: EnqueueJob,
+    private readonly listJobs: ListJobs,
+    private readonly getJobStatus: GetJobStatus,
+    private readonly getJobLogs: GetJobLogs,
+    private readonly getJobResults: GetJobResults,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Queue a run of a submission',
+    description:
+      'Idempotent: the same submission, config, resource class and Idempotency-Key give back the same job ' +
+      '(with the header Idempotent-Replayed: true) instead of a second run. Send a new Idempotency-Key to re-run on purpose.',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 printable ASCII characters' })
+  @ApiAcceptedResponse({ type: JobResponse })
+  @ApiErrors(400, 401, 403, 404, 429, 503)
+  async create(
+    @CurrentCaller() caller: Caller,
+    @Body() body: CreateJobBody,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<JobResponse> {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
+      throw new Invalid(['Idempotency-Key must be 1 to 255 printable ASCII characters without spaces']);
+    }
+    const { job, created } = await this.enqueueJob.execute(caller, {
+      submissionId: body.submission_id,
+      config: body.config,
+      resourceClass: body.resource_class,
+      idempotencyKey,
+    });
+    if (!created) response.setHeader('Idempotent-Replayed', 'true');
+    response.setHeader('Location', `/jobs/${job.jobId}/status`);
+    return JobResponse.from(job);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Your jobs, newest first' })
+  @ApiOkResponse({ type: JobListResponse })
+  @ApiErrors(400, 401, 403, 503)
+  async list(@CurrentCaller() caller: Caller, @Query() query: ListJobsQuery): Promise<JobListResponse> {
+    const page = await this.listJobs.execute(caller, { offset: query.offset, limit: query.limit, allUsers: query.all === 'true' });
+    return { jobs: page.jobs.map((job) => JobResponse.from(job)), total: page.total, offset: query.offset, limit: query.limit };
+  }
+
+  @Get(':id/status')
+  @ApiOperation({ summary: 'A job\'s status' })
+  @ApiOkResponse({ type: JobResponse })
+  @ApiErrors(401, 403, 404, 503)
+  async status(@CurrentCaller() caller: Caller, @Param('id') jobId: string): Promise<JobResponse> {
+    return JobResponse.from(await this.getJobStatus.execute(caller, jobId));
+  }
+
+  @Get(':id/logs')
+  @ApiOperation({
+    summary: 'A job\'s combined stdout and stderr',
+    description: 'Up to 8 MiB from `offset`. X-Next-Offset says where to continue; poll with it to follow a running job.',
+  })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'The log text', schema: { type: 'string' } })
+  @ApiErrors(400, 401, 403, 404, 503)
+  async logs(
+    @CurrentCaller() caller: Caller,
+    @Param('id') jobId: string,
+    @Query() query: LogsQuery,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<string> {
+    const chunk = await this.getJobLogs.execute(caller, jobId, query.offset);
+    response.set({ ...logHeaders(chunk), 'Content-Type': 'text/plain; charset=utf-8' });
+    return chunk.text;
+  }
+
+  @Get(':id/results')
+  @ApiOperation({ summary: 'A job\'s metrics and MLflow links' })
+  @ApiOkResponse({ type: JobResultsResponse })
+  @ApiErrors(401, 403, 404, 409, 503)
+  async results(@CurrentCaller() caller: Caller, @Param('id') jobId: string): Promise<JobResultsResponse> {
+    return JobResultsResponse.from(await this.getJobResults.execute(caller, jobId));
+  }
+}

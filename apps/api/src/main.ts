@@ -1,0 +1,19 @@
+import { Logger } from '@nestjs/common';
+import { ConfigError, loadConfig } from '@app/adapters';
+import { createApiApp } from './app.factory';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, { requireTokens: true });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`configuration error: ${error.message}`);
+    process.exit(1);
+  }
+  const app = await createApiApp(config);
+  await app.listen(config.port);
+  new Logger('Api').log(`listening on http://127.0.0.1:${config.port} (docs at /docs)`);
+}
+
+void main();

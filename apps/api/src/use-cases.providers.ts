@@ -1,0 +1,44 @@
+import { Provider } from '@nestjs/common';
+import { AppConfig } from '@app/adapters';
+import {
+  ClockPort,
+  CreateSubmission,
+  EnqueueJob,
+  GetJobLogs,
+  GetJobResults,
+  GetJobStatus,
+  IdPort,
+  JobQueuePort,
+  JobStatusPort,
+  ListJobs,
+  StoragePort,
+  TrackingPort,
+} from '@app/domain';
+
+/** The domain's use cases are plain classes; Nest builds them from the bound ports. */
+export const useCaseProviders: Provider[] = [
+  {
+    provide: CreateSubmission,
+    useFactory: (storage: StoragePort, ids: IdPort, clock: ClockPort, config: AppConfig) =>
+      new CreateSubmission(storage, ids, clock, { maxFileBytes: config.maxFileBytes, maxFiles: config.maxFilesPerSubmission }),
+    inject: [StoragePort, IdPort, ClockPort, AppConfig],
+  },
+  {
+    provide: EnqueueJob,
+    useFactory: (storage: StoragePort, status: JobStatusPort, queue: JobQueuePort, ids: IdPort, clock: ClockPort, config: AppConfig) =>
+      new EnqueueJob(storage, status, queue, ids, clock, config.rateLimit),
+    inject: [StoragePort, JobStatusPort, JobQueuePort, IdPort, ClockPort, AppConfig],
+  },
+  { provide: GetJobStatus, useFactory: (status: JobStatusPort) => new GetJobStatus(status), inject: [JobStatusPort] },
+  { provide: ListJobs, useFactory: (status: JobStatusPort) => new ListJobs(status), inject: [JobStatusPort] },
+  {
+    provide: GetJobLogs,
+    useFactory: (jobs: GetJobStatus, storage: StoragePort) => new GetJobLogs(jobs, storage),
+    inject: [GetJobStatus, StoragePort],
+  },
+  {
+    provide: GetJobResults,
+    useFactory: (jobs: GetJobStatus, tracking: TrackingPort, config: AppConfig) => new GetJobResults(jobs, tracking, config.mlflowPublicUri),
+    inject: [GetJobStatus, TrackingPort, AppConfig],
+  },
+];

@@ -1,0 +1,53 @@
+import { INestApplication } from '@nestjs/common';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import Redis from 'ioredis';
+import { AppConfig, loadConfig } from '@app/adapters';
+import { deleteKeys, testRedisUrl, uniquePrefix } from '../../../test/redis';
+import { createApiApp } from '../src/app.factory';
+
+export const TOKENS = { alice: 'alice-token-123', bob: 'bob-token-4567', admin: 'admin-token-89' };
+export const auth = (user: keyof typeof TOKENS) => ({ Authorization: `Bearer ${TOKENS[user]}` });
+
+export interface RunningApi {
+  app: INestApplication;
+  config: AppConfig;
+  url: string;
+  server: ReturnType<INestApplication['getHttpServer']>;
+  close(): Promise<void>;
+}
+
+/** Starts the real API on a free port with its own temp SHARED_DIR and Redis key prefix. */
+export async function startApi(env: Record<string, string> = {}): Promise<RunningApi> {
+  const sharedDir = await mkdtemp(path.join(tmpdir(), 'lb-e2e-'));
+  const prefix = uniquePrefix('e2e');
+  const config = loadConfig(
+    {
+      API_TOKENS: `alice:${TOKENS.alice},bob:${TOKENS.bob},admin:${TOKENS.admin}`,
+      ADMIN_USERS: 'admin',
+      REDIS_URL: testRedisUrl(),
+      REDIS_PREFIX: prefix,
+      SHARED_DIR: sharedDir,
+      MLFLOW_TRACKING_URI: process.env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5010',
+      ...env,
+    },
+    { requireTokens: true },
+  );
+  const app = await createApiApp(config, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    app,
+    config,
+    url: `http://127.0.0.1:${address.port}`,
+    server: app.getHttpServer(),
+    async close() {
+      await app.close();
+      const redis = new Redis(testRedisUrl());
+      await deleteKeys(redis, prefix);
+      await redis.quit();
+      await rm(sharedDir, { recursive: true, force: true });
+    },
+  };
+}

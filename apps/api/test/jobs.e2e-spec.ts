@@ -1,0 +1,178 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import request from 'supertest';
+import { JobStatusPort } from '@app/domain';
+import { auth, RunningApi, startApi } from './harness';
+
+describe('jobs API (real app, real Redis, real BullMQ)', () => {
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    api = await startApi({ RATE_LIMIT_JOBS_PER_HOUR: '1000', RATE_LIMIT_CONCURRENT_JOBS: '1000' });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  async function submit(user: 'alice' | 'bob' = 'alice'): Promise<string> {
+    const response = await request(api.server)
+      .post('/submissions')
+      .set(auth(user))
+      .attach('files', Buffer.from('print(1)'), 'main.py')
+      .expect(201);
+    return response.body.submission_id;
+  }
+
+  it('queues a job, shows it pending, lists it newest first', async () => {
+    const submissionId = await submit();
+    const created = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submissionId, config: { lr: 0.1 } }).expect(202);
+    expect(created.body).toMatchObject({ job_id: expect.any(String), status: 'pending', submission_id: submissionId, user_id: 'alice', config: { lr: 0.1 } });
+    expect(created.headers.location).toBe(`/jobs/${created.body.job_id}/status`);
+
+    const status = await request(api.server).get(`/jobs/${created.body.job_id}/status`).set(auth('alice')).expect(200);
+    expect(status.body).toMatchObject({
+      job_id: created.body.job_id,
+      status: 'pending',
+      submission_id: submissionId,
+      user_id: 'alice',
+      run_id: null,
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+      error_message: null,
+    });
+
+    const second = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submissionId, resource_class: 'medium' }).expect(202);
+    const list = await request(api.server).get('/jobs?limit=2').set(auth('alice')).expect(200);
+    expect(list.body.jobs.map((job: { job_id: string }) => job.job_id)).toEqual([second.body.job_id, created.body.job_id]);
+    expect(list.body).toMatchObject({ offset: 0, limit: 2 });
+  });
+
+  it('gives a duplicate POST /jobs the same job, and a new Idempotency-Key a new one', async () => {
+    const submissionId = await submit();
+    const body = { submission_id: submissionId, config: { a: 1, b: 2 } };
+    const first = await request(api.server).post('/jobs').set(auth('alice')).send(body).expect(202);
+    const again = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submissionId, config: { b: 2, a: 1 } }).expect(202);
+    expect(again.body.job_id).toBe(first.body.job_id);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const keyed = await request(api.server).post('/jobs').set(auth('alice')).set('Idempotency-Key', 'rerun-1').send(body).expect(202);
+    expect(keyed.body.job_id).not.toBe(first.body.job_id);
+    const keyedAgain = await request(api.server).post('/jobs').set(auth('alice')).set('Idempotency-Key', 'rerun-1').send(body).expect(202);
+    expect(keyedAgain.body.job_id).toBe(keyed.body.job_id);
+  });
+
+  it('keeps users apart: 403 for another user\'s job and submission, 404 for unknown ids; admins see all', async () => {
+    const submissionId = await submit('alice');
+    const job = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submissionId }).expect(202);
+    const forbidden = await request(api.server).get(`/jobs/${job.body.job_id}/status`).set(auth('bob')).expect(403);
+    expect(forbidden.body).toMatchObject({ statusCode: 403, error: 'Forbidden', message: expect.stringContaining('another user') });
+    await request(api.server).get(`/jobs/${job.body.job_id}/logs`).set(auth('bob')).expect(403);
+    await request(api.server).get(`/jobs/${job.body.job_id}/results`).set(auth('bob')).expect(403);
+    await request(api.server).post('/jobs').set(auth('bob')).send({ submission_id: submissionId }).expect(403);
+    const unknown = await request(api.server).get('/jobs/00000000-0000-0000-0000-000000000000/status').set(auth('alice')).expect(404);
+    expect(unknown.body.message).toContain('does not exist');
+    await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: 'no-such-submission' }).expect(404);
+    await request(api.server).get(`/jobs/${job.body.job_id}/status`).set(auth('admin')).expect(200);
+    const everyone = await request(api.server).get('/jobs?all=true').set(auth('admin')).expect(200);
+    expect(everyone.body.total).toBeGreaterThanOrEqual(1);
+    await request(api.server).get('/jobs?all=true').set(auth('alice')).expect(403);
+    const bobs = await request(api.server).get('/jobs').set(auth('bob')).expect(200);
+    expect(bobs.body.jobs).toEqual([]);
+  });
+
+  it('validates the body and query, listing every offending field', async () => {
+    const response = await request(api.server)
+      .post('/jobs')
+      .set(auth('alice'))
+      .send({ config: 'lr=1', resource_class: 'huge', extra: true })
+      .expect(400);
+    expect(response.body.details).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('submission_id'),
+        'config must be a JSON object',
+        'resource_class must be one of small, medium',
+        'extra is not a known field',
+      ]),
+    );
+    const badJson = await request(api.server).post('/jobs').set(auth('alice')).set('Content-Type', 'application/json').send('{"submission_id":').expect(400);
+    expect(badJson.body.message).toContain('the request body is not valid JSON');
+    await request(api.server).get('/jobs?limit=0&offset=-1').set(auth('alice')).expect(400);
+    await request(api.server).post('/jobs').set(auth('alice')).set('Idempotency-Key', 'has space').send({ submission_id: 'x' }).expect(400);
+    await request(api.server).get('/jobs').expect(401);
+  });
+
+  it('serves logs as text from an offset, and 409 for results before the job has a run', async () => {
+    const submissionId = await submit();
+    const job = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submissionId, config: { logs: 1 } }).expect(202);
+    const empty = await request(api.server).get(`/jobs/${job.body.job_id}/logs`).set(auth('alice')).expect(200);
+    expect(empty.text).toBe('');
+    expect(empty.headers['content-type']).toContain('text/plain');
+    mkdirSync(api.config.logRoot, { recursive: true });
+    writeFileSync(path.join(api.config.logRoot, `${job.body.job_id}.log`), 'epoch 1 loss 0.5\nepoch 2 loss 0.25\n');
+    const all = await request(api.server).get(`/jobs/${job.body.job_id}/logs`).set(auth('alice')).expect(200);
+    expect(all.text).toBe('epoch 1 loss 0.5\nepoch 2 loss 0.25\n');
+    expect(all.headers['x-next-offset']).toBe('35');
+    const tail = await request(api.server).get(`/jobs/${job.body.job_id}/logs?offset=17`).set(auth('alice')).expect(200);
+    expect(tail.text).toBe('epoch 2 loss 0.25\n');
+    const results = await request(api.server).get(`/jobs/${job.body.job_id}/results`).set(auth('alice')).expect(409);
+    expect(results.body.message).toContain('has no results yet');
+  });
+});
+
+describe('jobs API rate limits (real Redis)', () => {
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    api = await startApi({ RATE_LIMIT_JOBS_PER_HOUR: '4', RATE_LIMIT_CONCURRENT_JOBS: '3' });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  async function submit(user: 'alice' | 'bob'): Promise<string> {
+    const response = await request(api.server).post('/submissions').set(auth(user)).attach('files', Buffer.from('print(1)'), 'main.py').expect(201);
+    return response.body.submission_id;
+  }
+
+  it('lets exactly 3 of 10 parallel requests in, and says which limit stopped the rest', async () => {
+    const submissionId = await submit('alice');
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, index) =>
+        request(api.server).post('/jobs').set(auth('alice')).set('Idempotency-Key', `burst-${index}`).send({ submission_id: submissionId }),
+      ),
+    );
+    const statuses = responses.map((response) => response.status).sort();
+    expect(statuses).toEqual([202, 202, 202, 429, 429, 429, 429, 429, 429, 429]);
+    const refused = responses.find((response) => response.status === 429)!;
+    expect(refused.body.message).toContain('concurrent job limit reached: at most 3 jobs pending or running');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+
+    // A duplicate of an admitted request is answered even at the limit: it counts against nothing.
+    const admittedIndex = responses.findIndex((response) => response.status === 202);
+    const replay = await request(api.server)
+      .post('/jobs')
+      .set(auth('alice'))
+      .set('Idempotency-Key', `burst-${admittedIndex}`)
+      .send({ submission_id: submissionId })
+      .expect(202);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body.job_id).toBe(responses[admittedIndex].body.job_id);
+  });
+
+  it('refuses past the hourly limit with Retry-After, even after jobs finish', async () => {
+    const submissionId = await submit('bob');
+    const jobIds: string[] = [];
+    // Each job finishes at once, so only the hourly limit can stop the fifth.
+    for (let index = 0; index < 4; index += 1) {
+      const response = await request(api.server).post('/jobs').set(auth('bob')).set('Idempotency-Key', `hour-${index}`).send({ submission_id: submissionId }).expect(202);
+      jobIds.push(response.body.job_id);
+      await api.app.get(JobStatusPort).update(response.body.job_id, { status: 'completed' });
+    }
+    const refused = await request(api.server).post('/jobs').set(auth('bob')).set('Idempotency-Key', 'hour-5').send({ submission_id: submissionId }).expect(429);
+    expect(refused.body.message).toContain('hourly job limit reached: at most 4 new jobs per rolling hour');
+    const retryAfter = Number(refused.headers['retry-after']);
+    expect(retryAfter).toBeGreaterThan(3500);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    const duplicate = await request(api.server).post('/jobs').set(auth('bob')).set('Idempotency-Key', 'hour-0').send({ submission_id: submissionId }).expect(202);
+    expect(duplicate.body.job_id).toBe(jobIds[0]);
+  });
+});

@@ -1,0 +1,64 @@
+import request from 'supertest';
+import { auth, RunningApi, startApi, TOKENS } from './harness';
+
+describe('health, docs and admin surfaces', () => {
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    api = await startApi();
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('GET /healthz needs no token and reports each dependency', async () => {
+    const response = await request(api.server).get('/healthz').expect(200);
+    expect(response.body).toMatchObject({
+      status: 'ok',
+      checks: { redis: { ok: true, detail: 'PING answered PONG' }, disk: { ok: true } },
+    });
+  });
+
+  it('serves Swagger UI at /docs and documents every route with its errors', async () => {
+    const ui = await request(api.server).get('/docs/').expect(200);
+    expect(ui.text).toContain('swagger-ui');
+    const spec = (await request(api.server).get('/docs-json').expect(200)).body;
+    expect(Object.keys(spec.paths).sort()).toEqual(
+      ['/healthz', '/jobs', '/jobs/{id}/logs', '/jobs/{id}/results', '/jobs/{id}/status', '/submissions'].sort(),
+    );
+    expect(Object.keys(spec.paths['/jobs'].post.responses).sort()).toEqual(['202', '400', '401', '403', '404', '429', '503']);
+    expect(Object.keys(spec.paths['/submissions'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '413']));
+    expect(spec.components.schemas.ErrorBody.required).toEqual(['statusCode', 'error', 'message']);
+  });
+
+  it('opens Bull Board to admins only, by bearer token or browser Basic login', async () => {
+    const anonymous = await request(api.server).get('/admin/queues').expect(401);
+    expect(anonymous.headers['www-authenticate']).toContain('Basic');
+    await request(api.server).get('/admin/queues').set(auth('alice')).expect(403);
+    await request(api.server).get('/admin/queues').set(auth('admin')).expect(200);
+    const basic = Buffer.from(`admin:${TOKENS.admin}`).toString('base64');
+    await request(api.server).get('/admin/queues').set('Authorization', `Basic ${basic}`).expect(200);
+    const wrongUser = Buffer.from(`alice:${TOKENS.admin}`).toString('base64');
+    await request(api.server).get('/admin/queues').set('Authorization', `Basic ${wrongUser}`).expect(401);
+  });
+});
+
+describe('when Redis is down', () => {
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    api = await startApi({ REDIS_URL: 'redis://127.0.0.1:1/0' });
+  });
+  afterAll(async () => {
+    await api.app.close();
+  });
+
+  it('answers 503 with the reason, never 500', async () => {
+    const health = await request(api.server).get('/healthz').expect(503);
+    expect(health.body).toMatchObject({ status: 'unavailable', checks: { redis: { ok: false }, disk: { ok: true } } });
+    const submission = await request(api.server).post('/submissions').set(auth('alice')).attach('files', Buffer.from('x'), 'main.py').expect(201);
+    const job = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submission.body.submission_id }).expect(503);
+    expect(job.body).toMatchObject({ statusCode: 503, error: 'Service Unavailable', message: expect.stringContaining('Redis is unreachable') });
+    await request(api.server).get('/jobs').set(auth('alice')).expect(503);
+  });
+});

@@ -1,0 +1,57 @@
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { ClockPort, IdPort, JobQueuePort, JobStatusPort, StoragePort, TrackingPort } from '@app/domain';
+import { BullMqJobQueueAdapter } from './bullmq/bullmq-job-queue.adapter';
+import { AppConfig } from './config/app-config';
+import { FileSystemStorageAdapter } from './filesystem/filesystem-storage.adapter';
+import { MlflowTrackingAdapter } from './mlflow/mlflow-tracking.adapter';
+import { createRedisClient } from './redis/redis-client';
+import { RedisJobStatusAdapter } from './redis/redis-job-status.adapter';
+import { CryptoIdAdapter } from './system/crypto-id.adapter';
+import { SystemClockAdapter } from './system/system-clock.adapter';
+
+/** Closes connections when the app stops, so tests and SIGTERM leave nothing open. */
+class ConnectionCloser implements OnApplicationShutdown {
+  constructor(
+    @Inject(Redis) private readonly redis: Redis,
+    @Inject(JobQueuePort) private readonly queue: JobQueuePort,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.queue instanceof BullMqJobQueueAdapter) await this.queue.close();
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
+    else this.redis.disconnect();
+  }
+}
+
+/** Binds every domain port to its real adapter, built from the one validated config. */
+@Global()
+@Module({})
+export class AdaptersModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AdaptersModule,
+      providers: [
+        { provide: AppConfig, useValue: config },
+        { provide: Redis, useFactory: () => createRedisClient(config.redisUrl) },
+        { provide: JobStatusPort, useFactory: (redis: Redis) => new RedisJobStatusAdapter(redis, config.redisPrefix), inject: [Redis] },
+        { provide: JobQueuePort, useFactory: () => new BullMqJobQueueAdapter(config.redisUrl, config.redisPrefix) },
+        {
+          provide: StoragePort,
+          useFactory: () =>
+            new FileSystemStorageAdapter({
+              uploadRoot: config.uploadRoot,
+              logRoot: config.logRoot,
+              maxUnpackedBytes: config.maxUnpackedBytes,
+              maxArchiveEntries: config.maxArchiveEntries,
+            }),
+        },
+        { provide: TrackingPort, useFactory: () => new MlflowTrackingAdapter({ trackingUri: config.mlflowTrackingUri }) },
+        { provide: IdPort, useClass: CryptoIdAdapter },
+        { provide: ClockPort, useClass: SystemClockAdapter },
+        ConnectionCloser,
+      ],
+      exports: [AppConfig, Redis, JobStatusPort, JobQueuePort, StoragePort, TrackingPort, IdPort, ClockPort],
+    };
+  }
+}
