@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The one test command (npm test, and CI): installs what is missing, starts a throwaway MLflow,
+# then runs lint, typecheck, unit/contract tests and e2e tests against the real services.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+step() { printf '\n== %s\n' "$*"; }
+
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+step "python venv (MLflow server and job runtime)"
+bash scripts/setup-python.sh
+
+redis_url="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+if ! node -e "const R=require('ioredis');const r=new R(process.argv[1],{lazyConnect:true,maxRetriesPerRequest:0});r.connect().then(()=>r.ping()).then(()=>process.exit(0),()=>process.exit(1))" "$redis_url" 2>/dev/null; then
+  echo "Redis does not answer at $redis_url; start one (redis-server) or set REDIS_URL" >&2
+  exit 1
+fi
+
+work="$(mktemp -d /tmp/lb-test.XXXXXX)"
+mlflow_pid=""
+cleanup() {
+  [[ -n "$mlflow_pid" ]] && kill "$mlflow_pid" 2>/dev/null && wait "$mlflow_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+mlflow_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+export MLFLOW_TRACKING_URI="http://127.0.0.1:$mlflow_port"
+step "throwaway MLflow server at $MLFLOW_TRACKING_URI"
+SHARED_DIR="$work/shared" bash scripts/start-mlflow.sh >"$work/mlflow.log" 2>&1 &
+mlflow_pid=$!
+if ! bash scripts/wait-for-http.sh "$MLFLOW_TRACKING_URI/health" 120; then
+  tail -20 "$work/mlflow.log" >&2
+  exit 1
+fi
+
+step "lint (eslint + layer rules)"
+npm run --silent lint
+
+step "typecheck"
+npm run --silent typecheck
+
+step "unit and contract tests"
+status=0
+npx jest --config jest.config.js --json --outputFile="$work/unit.json" || status=$?
+
+step "e2e tests"
+npx jest --config jest.e2e.config.js --runInBand --json --outputFile="$work/e2e.json" || status=$?
+
+node -e '
+  let passed = 0, failed = 0;
+  for (const file of process.argv.slice(1)) {
+    try { const r = require(file); passed += r.numPassedTests; failed += r.numFailedTests + r.numRuntimeErrorTestSuites; }
+    catch { failed += 1; }
+  }
+  console.log(`\ntests: ${passed} passed, ${failed} failed`);
+' "$work/unit.json" "$work/e2e.json"
+exit "$status"
