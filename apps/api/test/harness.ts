@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import { AppConfig, loadConfig } from '@app/adapters';
+import { mlflowUri } from '../../../test/mlflow';
 import { deleteKeys, testRedisUrl, uniquePrefix } from '../../../test/redis';
 import { createApiApp } from '../src/app.factory';
 
@@ -29,7 +30,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<Runnin
       REDIS_URL: testRedisUrl(),
       REDIS_PREFIX: prefix,
       SHARED_DIR: sharedDir,
-      MLFLOW_TRACKING_URI: process.env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5010',
+      MLFLOW_TRACKING_URI: mlflowUri(),
       ...env,
     },
     { requireTokens: true },

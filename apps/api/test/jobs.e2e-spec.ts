@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
-import { JobStatusPort } from '@app/domain';
+import { JobStatusPort, TrackingPort } from '@app/domain';
 import { auth, RunningApi, startApi } from './harness';
 
 describe('jobs API (real app, real Redis, real BullMQ)', () => {
@@ -115,6 +115,29 @@ describe('jobs API (real app, real Redis, real BullMQ)', () => {
     expect(tail.text).toBe('epoch 2 loss 0.25\n');
     const results = await request(api.server).get(`/jobs/${job.body.job_id}/results`).set(auth('alice')).expect(409);
     expect(results.body.message).toContain('has no results yet');
+  });
+
+  it('serves results from the real MLflow run with links that use its experiment id', async () => {
+    const submissionId = await submit();
+    const job = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submissionId, config: { results: 1 } }).expect(202);
+    const tracking = api.app.get(TrackingPort);
+    const run = await tracking.startRun(`e2e-results-${Date.now()}`, job.body.job_id, { job_id: job.body.job_id });
+    await tracking.logMetrics(run.runId, [{ key: 'image_AUROC', value: 0.93 }]);
+    await api.app.get(JobStatusPort).update(job.body.job_id, { status: 'completed', runId: run.runId, experimentId: run.experimentId });
+
+    const results = await request(api.server).get(`/jobs/${job.body.job_id}/results`).set(auth('alice')).expect(200);
+    const base = api.config.mlflowPublicUri.replace(/\/+$/, '');
+    expect(results.body).toEqual({
+      job_id: job.body.job_id,
+      status: 'completed',
+      run_id: run.runId,
+      experiment_id: run.experimentId,
+      metrics: { image_AUROC: 0.93 },
+      mlflow_ui_link: `${base}/#/experiments/${run.experimentId}/runs/${run.runId}`,
+      mlflow_rest_link: `${base}/api/2.0/mlflow/runs/get?run_id=${run.runId}`,
+    });
+    const viaRest = await fetch(results.body.mlflow_rest_link).then((response) => response.json());
+    expect(viaRest.run.info.experiment_id).toBe(run.experimentId);
   });
 });
 
