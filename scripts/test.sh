@@ -42,6 +42,9 @@ fi
 step "lint (eslint + layer rules)"
 npm run --silent lint
 
+step "Dockerfiles and compose file (static checks; no Docker engine here)"
+bash scripts/check-docker.sh
+
 step "typecheck"
 npm run --silent typecheck
 

