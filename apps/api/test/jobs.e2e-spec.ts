@@ -136,7 +136,7 @@ describe('jobs API (real app, real Redis, real BullMQ)', () => {
       mlflow_ui_link: `${base}/#/experiments/${run.experimentId}/runs/${run.runId}`,
       mlflow_rest_link: `${base}/api/2.0/mlflow/runs/get?run_id=${run.runId}`,
     });
-    const viaRest = await fetch(results.body.mlflow_rest_link).then((response) => response.json());
+    const viaRest = (await fetch(results.body.mlflow_rest_link).then((response) => response.json())) as { run: { info: { experiment_id: string } } };
     expect(viaRest.run.info.experiment_id).toBe(run.experimentId);
   });
 });

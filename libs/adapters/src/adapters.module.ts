@@ -42,6 +42,7 @@ export class AdaptersModule {
             new FileSystemStorageAdapter({
               uploadRoot: config.uploadRoot,
               logRoot: config.logRoot,
+              artifactRoot: config.artifactRoot,
               maxUnpackedBytes: config.maxUnpackedBytes,
               maxArchiveEntries: config.maxArchiveEntries,
             }),

@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { JobPayload, JobQueuePort, Unavailable } from '@app/domain';
+import { JobPayload, JobQueuePort, QueueState, Unavailable } from '@app/domain';
 import { bullPrefix, JOB_QUEUE_NAME } from './job-queue';
 
 const DAY_SECONDS = 24 * 3600;
@@ -42,6 +42,23 @@ export class BullMqJobQueueAdapter extends JobQueuePort {
     } catch {
       // A worker took it between the state check and the removal.
       return false;
+    }
+  }
+
+  async state(jobId: string): Promise<QueueState> {
+    const job = await this.queue.getJob(jobId);
+    if (!job) return 'missing';
+    const state = await job.getState();
+    switch (state) {
+      case 'active':
+      case 'delayed':
+      case 'completed':
+      case 'failed':
+        return state;
+      case 'unknown':
+        return 'missing';
+      default:
+        return 'waiting';
     }
   }
 

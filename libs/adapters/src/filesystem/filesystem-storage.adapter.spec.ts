@@ -23,7 +23,7 @@ async function fixture(overrides: Partial<FileSystemStorageOptions> = {}) {
   const logRoot = path.join(root, 'logs');
   await mkdir(incomingDir(uploadRoot), { recursive: true });
   await mkdir(logRoot);
-  const options = { uploadRoot, logRoot, maxUnpackedBytes: 10 * MB, maxArchiveEntries: 100, ...overrides };
+  const options = { uploadRoot, logRoot, artifactRoot: path.join(root, 'artifacts'), maxUnpackedBytes: 10 * MB, maxArchiveEntries: 100, ...overrides };
   const storage = new FileSystemStorageAdapter(options);
   const tempPathFor = () => path.join(incomingDir(uploadRoot), `upload-${randomUUID()}`);
   const incoming = async (name: string, content: string | Buffer): Promise<IncomingFile> => {
@@ -314,5 +314,20 @@ describe('FileSystemStorageAdapter', () => {
       expect(existsSync(outside)).toBe(true);
       await expectNothingLeft(uploadRoot);
     });
+  });
+});
+
+describe('FileSystemStorageAdapter.prepareRun (real disk)', () => {
+  it('writes the effective config as YAML and creates a clean output dir under the artifact root', async () => {
+    const { root, storage } = await fixture();
+    const outputFile = path.join(root, 'artifacts', 'job-7', 'old.txt');
+    await mkdir(path.dirname(outputFile), { recursive: true });
+    await writeFile(outputFile, 'from an earlier attempt');
+    const files = await storage.prepareRun('job-7', { lr: 0.1, model: { depth: 2 } });
+    expect(files.outputDir).toBe(path.join(root, 'artifacts', 'job-7'));
+    expect(await readdir(files.outputDir)).toEqual([]);
+    expect(files.logPath).toBe(path.join(root, 'logs', 'job-7.log'));
+    expect(await readFile(files.configPath, 'utf8')).toBe('lr: 0.1\nmodel:\n  depth: 2\n');
+    await expect(storage.prepareRun('../job', {})).rejects.toThrow('not a plain id');
   });
 });

@@ -5,19 +5,23 @@ import {
   JsonObject,
   LogChunk,
   NotFound,
+  RunFiles,
   StoragePort,
   Submission,
   unsafePathReason,
 } from '@app/domain';
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { stringify as stringifyYaml } from 'yaml';
 import { UnpackBudget, UnpackLimits, archiveFormat, unpackArchive } from './archive-unpacker';
+import { parseConfig } from './config-file';
 
 export interface FileSystemStorageOptions extends UnpackLimits {
   uploadRoot: string;
   logRoot: string;
+  artifactRoot: string;
 }
 
 /** Where the HTTP layer streams uploads: inside uploadRoot, so `save` can rename instead of copy. */
@@ -160,7 +164,7 @@ export class FileSystemStorageAdapter extends StoragePort {
     if (!SAFE_ID.test(jobId)) return undefined;
     let file;
     try {
-      file = await open(path.join(this.logRoot, `${jobId}.log`), 'r');
+      file = await open(this.logPathOf(jobId), 'r');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
@@ -176,6 +180,29 @@ export class FileSystemStorageAdapter extends StoragePort {
     }
   }
 
+  async loadSubmissionConfig(submissionId: string, configFile: string): Promise<JsonObject> {
+    const filesDir = await this.load(submissionId);
+    const target = path.resolve(filesDir, configFile);
+    if (unsafePathReason(configFile) || !target.startsWith(filesDir + path.sep) || (await kindOf(target)) !== 'file') {
+      throw new Invalid([`config file "${configFile}" is not a regular file of submission ${submissionId}`]);
+    }
+    return parseConfig(configFile, await readFile(target, 'utf8'));
+  }
+
+  async prepareRun(jobId: string, effectiveConfig: JsonObject): Promise<RunFiles> {
+    if (!SAFE_ID.test(jobId)) throw new Invalid([`job id "${jobId}" is not a plain id`]);
+    const outputDir = path.join(path.resolve(this.options.artifactRoot), jobId);
+    // A retried attempt starts clean: no output or log lines from the attempt before.
+    await rm(outputDir, { recursive: true, force: true });
+    await mkdir(outputDir, { recursive: true });
+    await mkdir(this.logRoot, { recursive: true });
+    const configPath = path.join(this.logRoot, `${jobId}.config.yaml`);
+    await writeFile(configPath, stringifyYaml(effectiveConfig), { mode: 0o644 });
+    const logPath = this.logPathOf(jobId);
+    await writeFile(logPath, '', { mode: 0o644 });
+    return { configPath, outputDir, logPath };
+  }
+
   async discardIncoming(files: IncomingFile[]): Promise<void> {
     for (const file of files) {
       // Never delete outside the incoming folder, whatever path a caller hands over.
@@ -184,6 +211,10 @@ export class FileSystemStorageAdapter extends StoragePort {
         if (errorCode(error) !== 'ENOENT') throw error;
       });
     }
+  }
+
+  private logPathOf(jobId: string): string {
+    return path.join(this.logRoot, `${jobId}.log`);
   }
 
   private folderOf(submissionId: string): string {

@@ -3,7 +3,7 @@
  * prefix, which suits a single Redis (not Redis Cluster).
  */
 
-/** KEYS: job, user's jobs (zset by created ms), user's unfinished (set), all jobs (zset).
+/** KEYS: job, user's jobs (zset by created ms), user's unfinished (set), all jobs (zset), all unfinished (set).
  *  ARGV: now ms, jobs per hour, concurrent jobs, ttl s, job id, job key prefix, field/value pairs. */
 export const CREATE_JOB = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'existing'} end
@@ -39,10 +39,11 @@ redis.call('SADD', KEYS[3], ARGV[5])
 redis.call('EXPIRE', KEYS[3], ttl)
 redis.call('ZADD', KEYS[4], now, ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - ttl * 1000)
+redis.call('SADD', KEYS[5], ARGV[5])
 return {'created'}
 `;
 
-/** KEYS: job. ARGV: user key prefix, updated_at, field/value pairs.
+/** KEYS: job, all unfinished (set). ARGV: user key prefix, updated_at, field/value pairs.
  *  Returns nil for an unknown job, else the job's fields after the change (none if it was final). */
 export const UPDATE_JOB = `
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -60,12 +61,14 @@ end
 redis.call('HSET', KEYS[1], unpack(fields))
 if next ~= 'pending' and next ~= 'running' then
   local user = redis.call('HGET', KEYS[1], 'user_id')
-  redis.call('SREM', ARGV[1] .. user .. ':unfinished', redis.call('HGET', KEYS[1], 'job_id'))
+  local id = redis.call('HGET', KEYS[1], 'job_id')
+  redis.call('SREM', ARGV[1] .. user .. ':unfinished', id)
+  redis.call('SREM', KEYS[2], id)
 end
 return redis.call('HGETALL', KEYS[1])
 `;
 
-/** KEYS: job, all jobs zset. ARGV: user key prefix, job id. Undoes CREATE_JOB. */
+/** KEYS: job, all jobs (zset), all unfinished (set). ARGV: user key prefix, job id. Undoes CREATE_JOB. */
 export const REMOVE_JOB = `
 local user = redis.call('HGET', KEYS[1], 'user_id')
 if user then
@@ -73,6 +76,7 @@ if user then
   redis.call('SREM', ARGV[1] .. user .. ':unfinished', ARGV[2])
 end
 redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('SREM', KEYS[3], ARGV[2])
 redis.call('DEL', KEYS[1])
 return 1
 `;

@@ -9,7 +9,8 @@ export const JOB_TTL_SECONDS = 90 * 24 * 3600;
 /**
  * Job records in Redis: `{prefix}:job:{id}` hashes (TTL 90 days), plus per-user indexes
  * `{prefix}:user:{user}:jobs` (zset, newest first listing and the hourly window) and
- * `{prefix}:user:{user}:unfinished` (set, the concurrent limit), and `{prefix}:jobs` for admins.
+ * `{prefix}:user:{user}:unfinished` (set, the concurrent limit), `{prefix}:jobs` for admins and
+ * `{prefix}:unfinished` (set) for the reaper.
  */
 export class RedisJobStatusAdapter extends JobStatusPort {
   constructor(
@@ -24,11 +25,12 @@ export class RedisJobStatusAdapter extends JobStatusPort {
     const reply = (await redisCall(() =>
       this.redis.eval(
         CREATE_JOB,
-        4,
+        5,
         this.jobKey(job.jobId),
         this.userKey(job.userId, 'jobs'),
         this.userKey(job.userId, 'unfinished'),
         this.allJobsKey(),
+        this.unfinishedKey(),
         now,
         limits.jobsPerHour,
         limits.concurrentJobs,
@@ -53,7 +55,7 @@ export class RedisJobStatusAdapter extends JobStatusPort {
 
   async update(jobId: string, change: JobChange): Promise<Job> {
     const reply = (await redisCall(() =>
-      this.redis.eval(UPDATE_JOB, 1, this.jobKey(jobId), this.userKey('', ''), new Date().toISOString(), ...changeFields(change)),
+      this.redis.eval(UPDATE_JOB, 2, this.jobKey(jobId), this.unfinishedKey(), this.userKey('', ''), new Date().toISOString(), ...changeFields(change)),
     )) as string[] | null;
     const job = reply ? jobFromHash(pairsToHash(reply)) : undefined;
     if (!job) throw new NotFound(`job ${jobId} does not exist`);
@@ -69,17 +71,27 @@ export class RedisJobStatusAdapter extends JobStatusPort {
     const [ids, total] = await redisCall(() =>
       Promise.all([this.redis.zrevrange(index, offset, offset + limit - 1), this.redis.zcard(index)]),
     );
+    return { jobs: await this.getMany(ids), total };
+  }
+
+  /** Jobs in the order of `ids`; ids whose hash expired are left out. */
+  private async getMany(ids: string[]): Promise<Job[]> {
+    if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(this.jobKey(id));
-    const replies = ids.length > 0 ? ((await redisCall(() => pipeline.exec())) ?? []) : [];
-    const jobs = replies
-      .map(([, hash]) => jobFromHash(hash as Record<string, string>))
-      .filter((job): job is Job => job !== undefined);
-    return { jobs, total };
+    const replies = (await redisCall(() => pipeline.exec())) ?? [];
+    return replies.map(([, hash]) => jobFromHash(hash as Record<string, string>)).filter((job): job is Job => job !== undefined);
   }
 
   async remove(jobId: string): Promise<void> {
-    await redisCall(() => this.redis.eval(REMOVE_JOB, 2, this.jobKey(jobId), this.allJobsKey(), this.userKey('', ''), jobId));
+    await redisCall(() =>
+      this.redis.eval(REMOVE_JOB, 3, this.jobKey(jobId), this.allJobsKey(), this.unfinishedKey(), this.userKey('', ''), jobId),
+    );
+  }
+
+  async listUnfinished(): Promise<Job[]> {
+    const ids = await redisCall(() => this.redis.smembers(this.unfinishedKey()));
+    return (await this.getMany(ids)).filter((job) => job.status === 'pending' || job.status === 'running');
   }
 
   private jobKey(jobId: string): string {
@@ -93,5 +105,9 @@ export class RedisJobStatusAdapter extends JobStatusPort {
 
   private allJobsKey(): string {
     return `${this.prefix}:jobs`;
+  }
+
+  private unfinishedKey(): string {
+    return `${this.prefix}:unfinished`;
   }
 }

@@ -25,6 +25,8 @@ export abstract class JobStatusPort {
   abstract get(jobId: string): Promise<Job | undefined>;
   /** Newest first; `userId` undefined lists every user's jobs. */
   abstract list(userId: string | undefined, offset: number, limit: number): Promise<JobPage>;
+  /** Every job that is pending or running, for the reaper. */
+  abstract listUnfinished(): Promise<Job[]>;
   /** Forgets a job entirely: undoes a create whose enqueue failed. */
   abstract remove(jobId: string): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { JsonObject } from '../model/job';
 import { IncomingFile, Submission } from '../model/submission';
 
 /** A slice of a job's log file, for reading a live log piece by piece. */
@@ -7,6 +8,16 @@ export interface LogChunk {
   nextOffset: number;
   /** Size of the whole log file in bytes when it was read. */
   size: number;
+}
+
+/** Host paths of what one run reads and writes. */
+export interface RunFiles {
+  /** The effective config, written for the run and read-only to it. */
+  configPath: string;
+  /** The run's output directory ({ARTIFACT_ROOT}/{job_id}). */
+  outputDir: string;
+  /** The combined stdout/stderr log ({LOG_ROOT}/{job_id}.log), truncated for a fresh attempt. */
+  logPath: string;
 }
 
 /** Where submissions and job logs live. Files are written once and read many times. */
@@ -33,6 +44,10 @@ export abstract class StoragePort {
    * never ends inside a character. Undefined when there is no log yet.
    */
   abstract loadLogs(jobId: string, offset: number, limit: number): Promise<LogChunk | undefined>;
+  /** Parses the submission's config file (YAML or JSON) into an object. Throws Invalid if it is not one. */
+  abstract loadSubmissionConfig(submissionId: string, configFile: string): Promise<JsonObject>;
+  /** Creates the run's output dir, writes its effective config and starts an empty log. */
+  abstract prepareRun(jobId: string, effectiveConfig: JsonObject): Promise<RunFiles>;
   /** Deletes incoming temporary files that were not stored (after a rejected upload). */
   abstract discardIncoming(files: IncomingFile[]): Promise<void>;
 }

@@ -27,4 +27,12 @@ export function jobQueueContract(make: () => Promise<JobQueuePort>): void {
   it('says false for a job it never had', async () => {
     expect(await queue.removePending('never-added')).toBe(false);
   });
+
+  it('says where a job is: waiting once added, missing once removed or never added', async () => {
+    await queue.enqueue(payload('state-1'));
+    expect(await queue.state('state-1')).toBe('waiting');
+    await queue.removePending('state-1');
+    expect(await queue.state('state-1')).toBe('missing');
+    expect(await queue.state('never-added')).toBe('missing');
+  });
 }

@@ -125,4 +125,17 @@ export function jobStatusContract(make: () => Promise<JobStatusPort>): void {
     expect((await status.list('remover', 0, 10)).total).toBe(0);
     expect((await status.create(newJob({ userId: 'remover' }), limits, now)).outcome).toBe('created');
   });
+
+  it('lists exactly the pending and running jobs as unfinished', async () => {
+    const pending = newJob();
+    const running = newJob();
+    const done = newJob();
+    for (const job of [pending, running, done]) await status.create(job, roomy, now);
+    await status.update(running.jobId, { status: 'running' });
+    await status.update(done.jobId, { status: 'failed' });
+    const ids = (await status.listUnfinished()).map((job) => job.jobId).sort();
+    expect(ids).toEqual([pending.jobId, running.jobId].sort());
+    await status.remove(pending.jobId);
+    expect((await status.listUnfinished()).map((job) => job.jobId)).toEqual([running.jobId]);
+  });
 }

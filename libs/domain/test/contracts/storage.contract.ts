@@ -156,4 +156,46 @@ export function storageContract(make: () => Promise<StorageContractSubject>): vo
     const size = Buffer.byteLength('step 1\nstep 2 €\n');
     expect(second).toEqual({ text: 'step 2 €\n', nextOffset: size, size });
   });
+
+  describe('run files', () => {
+    async function withConfig(subject: StorageContractSubject, name: string, text: string) {
+      const uploads = [await subject.incoming('main.py', ''), await subject.incoming(name, text)];
+      await subject.storage.save(submissionId, uploads);
+      await subject.storage.saveMetadata({ ...submission(['main.py', name]), configFile: name });
+    }
+
+    it('parses a YAML config file into an object', async () => {
+      const subject = await make();
+      await withConfig(subject, 'config.yaml', 'lr: 0.1\nmodel:\n  depth: 3\n  name: knn\n');
+      expect(await subject.storage.loadSubmissionConfig(submissionId, 'config.yaml')).toEqual({ lr: 0.1, model: { depth: 3, name: 'knn' } });
+    });
+
+    it('parses a JSON config file, and an empty file as {}', async () => {
+      const subject = await make();
+      await withConfig(subject, 'config.json', '{"epochs": 2}');
+      expect(await subject.storage.loadSubmissionConfig(submissionId, 'config.json')).toEqual({ epochs: 2 });
+      const other = await make();
+      await withConfig(other, 'config.yaml', '');
+      expect(await other.storage.loadSubmissionConfig(submissionId, 'config.yaml')).toEqual({});
+    });
+
+    it('rejects a config that is not a mapping or not parseable, and a missing one', async () => {
+      const subject = await make();
+      await withConfig(subject, 'config.yaml', '- 1\n- 2\n');
+      await expect(subject.storage.loadSubmissionConfig(submissionId, 'config.yaml')).rejects.toThrow('must hold a mapping');
+      await expect(subject.storage.loadSubmissionConfig(submissionId, 'nope.yaml')).rejects.toBeInstanceOf(Invalid);
+      const broken = await make();
+      await withConfig(broken, 'config.yaml', 'a: [1, 2\n');
+      await expect(broken.storage.loadSubmissionConfig(submissionId, 'config.yaml')).rejects.toThrow('cannot be parsed');
+    });
+
+    it('prepares a run with an empty log, and a second attempt starts the log afresh', async () => {
+      const subject = await make();
+      const files = await subject.storage.prepareRun('job-1', { lr: 0.5 });
+      expect(files).toEqual({ configPath: expect.any(String), outputDir: expect.any(String), logPath: expect.any(String) });
+      await subject.writeLog('job-1', 'first attempt\n');
+      await subject.storage.prepareRun('job-1', { lr: 0.5 });
+      expect((await subject.storage.loadLogs('job-1', 0, 100))?.text).toBe('');
+    });
+  });
 }

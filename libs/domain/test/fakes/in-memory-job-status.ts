@@ -58,6 +58,10 @@ export class InMemoryJobStatus extends JobStatusPort {
     return { jobs: matching.slice(offset, offset + limit).map((job) => ({ ...job })), total: matching.length };
   }
 
+  async listUnfinished(): Promise<Job[]> {
+    return [...this.jobs.values()].filter((job) => !isFinal(job.status)).map((job) => ({ ...job }));
+  }
+
   async remove(jobId: string): Promise<void> {
     this.jobs.delete(jobId);
     this.createdAtMs.delete(jobId);

@@ -1,9 +1,12 @@
-import { Conflict, IncomingFile, Invalid, LogChunk, NotFound, StoragePort, Submission, unsafePathReason } from '@app/domain';
+import { Conflict, IncomingFile, Invalid, JsonObject, LogChunk, NotFound, RunFiles, StoragePort, Submission, unsafePathReason } from '@app/domain';
+// Test code may share the adapter's parser: config parsing is not what this fake stands in for.
+import { parseConfig } from '../../../adapters/src/filesystem/config-file';
 
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 interface StoredSubmission {
   files: string[];
+  contents: Map<string, string>;
   metadata?: Submission;
 }
 
@@ -16,6 +19,8 @@ export class InMemoryStorage extends StoragePort {
   private readonly submissions = new Map<string, StoredSubmission>();
   private readonly logs = new Map<string, Buffer>();
   private staged = 0;
+  /** The effective config of each prepared run, for tests to inspect. */
+  readonly effectiveConfigs = new Map<string, JsonObject>();
   /** Every tempPath `discardIncoming` was asked to delete, in order. */
   readonly discarded: string[] = [];
 
@@ -38,15 +43,17 @@ export class InMemoryStorage extends StoragePort {
     const names = files.map((file) => file.originalName);
     const duplicate = names.find((name, index) => names.indexOf(name) !== index);
     if (duplicate !== undefined) throw new Invalid([`file "${duplicate}" was uploaded twice`]);
+    const contents = new Map(files.map((file) => [file.originalName, this.incoming.get(file.tempPath) ?? '']));
     for (const file of files) this.incoming.delete(file.tempPath);
-    this.submissions.set(submissionId, { files: [...names].sort() });
+    this.submissions.set(submissionId, { files: [...names].sort(), contents });
     return [...names].sort();
   }
 
   /** Unlike the filesystem adapter, also works without `save`: tests seed a submission this way. */
   async saveMetadata(submission: Submission): Promise<void> {
-    const files = this.submissions.get(submission.submissionId)?.files ?? [...submission.files].sort();
-    this.submissions.set(submission.submissionId, { files, metadata: structuredClone(submission) });
+    const stored = this.submissions.get(submission.submissionId);
+    const files = stored?.files ?? [...submission.files].sort();
+    this.submissions.set(submission.submissionId, { files, contents: stored?.contents ?? new Map(), metadata: structuredClone(submission) });
   }
 
   async load(submissionId: string): Promise<string> {
@@ -78,6 +85,19 @@ export class InMemoryStorage extends StoragePort {
     const slice = log.subarray(offset, offset + Math.max(0, limit));
     const end = completeUtf8Length(slice);
     return { text: slice.toString('utf8', 0, end), nextOffset: offset + end, size: log.length };
+  }
+
+  async loadSubmissionConfig(submissionId: string, configFile: string): Promise<JsonObject> {
+    if (!(await this.exists(submissionId))) throw new NotFound(`submission ${submissionId} does not exist`);
+    const text = this.submissions.get(submissionId)?.contents.get(configFile);
+    if (text === undefined) throw new Invalid([`config file "${configFile}" is not a regular file of submission ${submissionId}`]);
+    return parseConfig(configFile, text);
+  }
+
+  async prepareRun(jobId: string, effectiveConfig: JsonObject): Promise<RunFiles> {
+    this.effectiveConfigs.set(jobId, structuredClone(effectiveConfig));
+    this.logs.set(jobId, Buffer.alloc(0));
+    return { configPath: `memory://runs/${jobId}/config.yaml`, outputDir: `memory://runs/${jobId}/output`, logPath: `memory://logs/${jobId}` };
   }
 
   async discardIncoming(files: IncomingFile[]): Promise<void> {
