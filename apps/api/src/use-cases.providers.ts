@@ -1,6 +1,8 @@
 import { Provider } from '@nestjs/common';
 import { AppConfig } from '@app/adapters';
 import {
+  CancelJob,
+  CancelSignalPort,
   ClockPort,
   CreateSubmission,
   EnqueueJob,
@@ -28,6 +30,11 @@ export const useCaseProviders: Provider[] = [
     useFactory: (storage: StoragePort, status: JobStatusPort, queue: JobQueuePort, ids: IdPort, clock: ClockPort, config: AppConfig) =>
       new EnqueueJob(storage, status, queue, ids, clock, config.rateLimit),
     inject: [StoragePort, JobStatusPort, JobQueuePort, IdPort, ClockPort, AppConfig],
+  },
+  {
+    provide: CancelJob,
+    useFactory: (jobs: GetJobStatus, status: JobStatusPort, queue: JobQueuePort, signal: CancelSignalPort) => new CancelJob(jobs, status, queue, signal),
+    inject: [GetJobStatus, JobStatusPort, JobQueuePort, CancelSignalPort],
   },
   { provide: GetJobStatus, useFactory: (status: JobStatusPort) => new GetJobStatus(status), inject: [JobStatusPort] },
   { provide: ListJobs, useFactory: (status: JobStatusPort) => new ListJobs(status), inject: [JobStatusPort] },

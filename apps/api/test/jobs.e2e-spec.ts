@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
-import { JobStatusPort, TrackingPort } from '@app/domain';
+import { JobQueuePort, JobStatusPort, TrackingPort } from '@app/domain';
 import { auth, RunningApi, startApi } from './harness';
 
 describe('jobs API (real app, real Redis, real BullMQ)', () => {
@@ -115,6 +115,18 @@ describe('jobs API (real app, real Redis, real BullMQ)', () => {
     expect(tail.text).toBe('epoch 2 loss 0.25\n');
     const results = await request(api.server).get(`/jobs/${job.body.job_id}/results`).set(auth('alice')).expect(409);
     expect(results.body.message).toContain('has no results yet');
+  });
+
+  it('cancels a pending job: it leaves the queue, ends cancelled, and cannot be cancelled twice', async () => {
+    const submissionId = await submit();
+    const job = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submissionId, config: { cancel: 1 } }).expect(202);
+    await request(api.server).post(`/jobs/${job.body.job_id}/cancel`).set(auth('bob')).expect(403);
+    const cancelled = await request(api.server).post(`/jobs/${job.body.job_id}/cancel`).set(auth('alice')).expect(202);
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', error_message: 'cancelled by alice before it started' });
+    expect(await api.app.get(JobQueuePort).state(job.body.job_id)).toBe('missing');
+    const again = await request(api.server).post(`/jobs/${job.body.job_id}/cancel`).set(auth('alice')).expect(409);
+    expect(again.body.message).toContain('already cancelled');
+    await request(api.server).post('/jobs/00000000-0000-0000-0000-000000000000/cancel').set(auth('alice')).expect(404);
   });
 
   it('serves results from the real MLflow run with links that use its experiment id', async () => {

@@ -1,10 +1,11 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { ClockPort, IdPort, JobQueuePort, JobStatusPort, StoragePort, TrackingPort } from '@app/domain';
+import { CancelSignalPort, ClockPort, IdPort, JobQueuePort, JobStatusPort, StoragePort, TrackingPort } from '@app/domain';
 import { BullMqJobQueueAdapter } from './bullmq/bullmq-job-queue.adapter';
 import { AppConfig } from './config/app-config';
 import { FileSystemStorageAdapter } from './filesystem/filesystem-storage.adapter';
 import { MlflowTrackingAdapter } from './mlflow/mlflow-tracking.adapter';
+import { RedisCancelSignalAdapter } from './redis/redis-cancel-signal.adapter';
 import { createRedisClient } from './redis/redis-client';
 import { RedisJobStatusAdapter } from './redis/redis-job-status.adapter';
 import { CryptoIdAdapter } from './system/crypto-id.adapter';
@@ -35,6 +36,7 @@ export class AdaptersModule {
         { provide: AppConfig, useValue: config },
         { provide: Redis, useFactory: () => createRedisClient(config.redisUrl) },
         { provide: JobStatusPort, useFactory: (redis: Redis) => new RedisJobStatusAdapter(redis, config.redisPrefix), inject: [Redis] },
+        { provide: CancelSignalPort, useFactory: (redis: Redis) => new RedisCancelSignalAdapter(redis, config.redisPrefix), inject: [Redis] },
         { provide: JobQueuePort, useFactory: () => new BullMqJobQueueAdapter(config.redisUrl, config.redisPrefix) },
         {
           provide: StoragePort,
@@ -52,7 +54,7 @@ export class AdaptersModule {
         { provide: ClockPort, useClass: SystemClockAdapter },
         ConnectionCloser,
       ],
-      exports: [AppConfig, Redis, JobStatusPort, JobQueuePort, StoragePort, TrackingPort, IdPort, ClockPort],
+      exports: [AppConfig, Redis, CancelSignalPort, JobStatusPort, JobQueuePort, StoragePort, TrackingPort, IdPort, ClockPort],
     };
   }
 }

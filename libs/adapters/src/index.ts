@@ -5,6 +5,7 @@ export * from './config/app-config';
 export * from './config/config-error';
 export * from './filesystem/filesystem-storage.adapter';
 export * from './mlflow/mlflow-tracking.adapter';
+export * from './redis/redis-cancel-signal.adapter';
 export * from './redis/redis-client';
 export * from './redis/redis-job-status.adapter';
 export * from './system/crypto-id.adapter';

@@ -9,7 +9,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Caller, EnqueueJob, GetJobLogs, GetJobResults, GetJobStatus, Invalid, ListJobs } from '@app/domain';
+import { CancelJob, Caller, EnqueueJob, GetJobLogs, GetJobResults, GetJobStatus, Invalid, ListJobs } from '@app/domain';
 import { CurrentCaller } from '../auth/caller.decorator';
 import { ApiErrors } from '../errors/api-errors.decorator';
 import {
@@ -33,6 +33,7 @@ export class JobsController {
     private readonly getJobStatus: GetJobStatus,
     private readonly getJobLogs: GetJobLogs,
     private readonly getJobResults: GetJobResults,
+    private readonly cancelJob: CancelJob,
   ) {}
 
   @Post()
@@ -100,6 +101,18 @@ export class JobsController {
     const chunk = await this.getJobLogs.execute(caller, jobId, query.offset);
     response.set({ ...logHeaders(chunk), 'Content-Type': 'text/plain; charset=utf-8' });
     return chunk.text;
+  }
+
+  @Post(':id/cancel')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Cancel a pending or running job',
+    description: 'A pending job leaves the queue; a running one is killed on whichever worker holds it and its MLflow run ends KILLED.',
+  })
+  @ApiAcceptedResponse({ type: JobResponse })
+  @ApiErrors(401, 403, 404, 409, 503)
+  async cancel(@CurrentCaller() caller: Caller, @Param('id') jobId: string): Promise<JobResponse> {
+    return JobResponse.from(await this.cancelJob.execute(caller, jobId));
   }
 
   @Get(':id/results')
