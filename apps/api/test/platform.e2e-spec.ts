@@ -1,4 +1,6 @@
+import Redis from 'ioredis';
 import request from 'supertest';
+import { WorkerRegistry } from '@app/adapters';
 import { auth, RunningApi, startApi, TOKENS } from './harness';
 
 describe('health, docs and admin surfaces', () => {
@@ -15,8 +17,19 @@ describe('health, docs and admin surfaces', () => {
     const response = await request(api.server).get('/healthz').expect(200);
     expect(response.body).toMatchObject({
       status: 'ok',
-      checks: { redis: { ok: true, detail: 'PING answered PONG' }, disk: { ok: true } },
+      checks: { redis: { ok: true, detail: 'PING answered PONG' }, disk: { ok: true }, mlflow: { ok: true } },
+      workers: [],
+      warnings: [],
     });
+  });
+
+  it('shows live workers and warns loudly about an unsandboxed one', async () => {
+    const registry = new WorkerRegistry(api.app.get(Redis), api.config.redisPrefix);
+    await registry.announce({ id: 'host:1', sandbox: 'NONE (unsandboxed): plain python', concurrency: 1, gpus: [], running: [], startedAt: 'now' });
+    const response = await request(api.server).get('/healthz').expect(200);
+    expect(response.body.workers).toMatchObject([{ id: 'host:1', concurrency: 1 }]);
+    expect(response.body.warnings).toEqual(['worker host:1 runs user code UNSANDBOXED (SANDBOX=none)']);
+    await registry.withdraw('host:1');
   });
 
   it('serves Swagger UI at /docs and documents every route with its errors', async () => {

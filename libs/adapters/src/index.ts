@@ -8,6 +8,7 @@ export * from './mlflow/mlflow-tracking.adapter';
 export * from './redis/redis-cancel-signal.adapter';
 export * from './redis/redis-client';
 export * from './redis/redis-job-status.adapter';
+export * from './redis/worker-registry';
 export * from './system/crypto-id.adapter';
 export * from './system/system-clock.adapter';
 export * from './filesystem/prepare-directories';

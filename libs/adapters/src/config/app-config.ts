@@ -35,6 +35,18 @@ export class AppConfig {
   readonly maxFilesPerSubmission!: number;
   readonly maxUnpackedBytes!: number;
   readonly maxArchiveEntries!: number;
+  /** 'bwrap' (default) or 'none': running user code unsandboxed is an explicit, loud opt-in. */
+  readonly sandbox!: 'bwrap' | 'none';
+  readonly sandboxUid!: number;
+  readonly sandboxGid!: number;
+  /** Python of the job runtime (the project venv by default). */
+  readonly pythonBin!: string;
+  /** Scratch space of the worker: relay sockets and per-run files that are not results. */
+  readonly workerWorkDir!: string;
+  /** A worker that stops renewing its lock this long is presumed dead; its job is re-run. */
+  readonly jobStallSeconds!: number;
+  readonly reaperIntervalSeconds!: number;
+  readonly reaperGraceSeconds!: number;
 }
 
 const MB = 2 ** 20;
@@ -67,7 +79,7 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
       medium: readInt(env, 'JOB_MEMORY_MEDIUM_MB', Math.max(1024, Math.floor(hostMemoryMb / 2))),
     },
     jobPidsMax: readInt(env, 'JOB_PIDS_MAX', 256),
-    workerConcurrency: readInt(env, 'WORKER_CONCURRENCY', Math.max(1, workerGpus.length)),
+    workerConcurrency: readConcurrency(env, workerGpus),
     workerGpus,
     leaderboardMetric: readString(env, 'LEADERBOARD_METRIC', 'image_AUROC'),
     leaderboardOrder: readChoice(env, 'LEADERBOARD_ORDER', 'desc', ['asc', 'desc'] as const),
@@ -79,7 +91,24 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
     maxFilesPerSubmission: readInt(env, 'MAX_FILES_PER_SUBMISSION', 100),
     maxUnpackedBytes: readInt(env, 'MAX_UNPACKED_MB', 1024) * MB,
     maxArchiveEntries: readInt(env, 'MAX_ARCHIVE_ENTRIES', 10000),
+    sandbox: readChoice(env, 'SANDBOX', 'bwrap', ['bwrap', 'none'] as const),
+    sandboxUid: readInt(env, 'SANDBOX_UID', 65534, 1),
+    sandboxGid: readInt(env, 'SANDBOX_GID', 65534, 1),
+    pythonBin: path.resolve(readString(env, 'PYTHON_BIN', '.venv/bin/python')),
+    workerWorkDir: path.resolve(readString(env, 'WORKER_WORK_DIR', path.join(sharedDir, 'run'))),
+    jobStallSeconds: readInt(env, 'JOB_STALL_S', 15, 2),
+    reaperIntervalSeconds: readInt(env, 'REAPER_INTERVAL_S', 30),
+    reaperGraceSeconds: readInt(env, 'REAPER_GRACE_S', 120),
   });
+}
+
+/** One GPU per slot: more slots than GPUs would make two runs share a card. */
+function readConcurrency(env: Env, gpus: string[]): number {
+  const concurrency = readInt(env, 'WORKER_CONCURRENCY', Math.max(1, gpus.length));
+  if (gpus.length > 0 && concurrency > gpus.length) {
+    throw new ConfigError(`WORKER_CONCURRENCY (${concurrency}) exceeds the ${gpus.length} GPUs in WORKER_GPUS; each slot needs its own GPU`);
+  }
+  return concurrency;
 }
 
 function readTokens(env: Env, required: boolean): ApiToken[] {
