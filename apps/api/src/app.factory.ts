@@ -17,6 +17,8 @@ export async function createApiApp(config: AppConfig, options: { logger?: false 
   });
   useJsonBody(app);
   app.disable('x-powered-by');
+  // Job status changes under the client; a weak ETag per response only costs hashing time.
+  app.set('etag', false);
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
   setupSwagger(app);

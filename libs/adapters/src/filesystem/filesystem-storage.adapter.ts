@@ -16,6 +16,7 @@ import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, wr
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { UnpackBudget, UnpackLimits, archiveFormat, unpackArchive } from './archive-unpacker';
+import { BoundedCache } from './bounded-cache';
 import { parseConfig } from './config-file';
 
 export interface FileSystemStorageOptions extends UnpackLimits {
@@ -51,6 +52,8 @@ export class FileSystemStorageAdapter extends StoragePort {
   private readonly uploadRoot: string;
   private readonly logRoot: string;
   private readonly incoming: string;
+  /** metadata.json never changes once written, so POST /jobs need not read it from disk each time. */
+  private readonly metadataCache = new BoundedCache<Submission>(10_000);
 
   constructor(private readonly options: FileSystemStorageOptions) {
     super();
@@ -123,6 +126,8 @@ export class FileSystemStorageAdapter extends StoragePort {
 
   async loadMetadata(submissionId: string): Promise<Submission | undefined> {
     if (!SAFE_ID.test(submissionId)) return undefined;
+    const cached = this.metadataCache.get(submissionId);
+    if (cached) return structuredClone(cached);
     let text: string;
     try {
       text = await readFile(path.join(this.folderOf(submissionId), 'metadata.json'), 'utf8');
@@ -131,7 +136,7 @@ export class FileSystemStorageAdapter extends StoragePort {
       throw error;
     }
     const record = JSON.parse(text) as MetadataFile;
-    return {
+    const submission: Submission = {
       submissionId: record.submission_id,
       userId: record.user_id,
       entrypoint: record.entrypoint,
@@ -140,6 +145,8 @@ export class FileSystemStorageAdapter extends StoragePort {
       metadata: record.metadata,
       createdAt: record.created_at,
     };
+    this.metadataCache.set(submissionId, submission);
+    return structuredClone(submission);
   }
 
   async exists(submissionId: string): Promise<boolean> {
@@ -157,6 +164,7 @@ export class FileSystemStorageAdapter extends StoragePort {
 
   async remove(submissionId: string): Promise<void> {
     if (!SAFE_ID.test(submissionId)) return;
+    this.metadataCache.delete(submissionId);
     await rm(this.folderOf(submissionId), { recursive: true, force: true });
   }
 

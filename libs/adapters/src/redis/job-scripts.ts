@@ -6,17 +6,22 @@
 /** KEYS: job, user's jobs (zset by created ms), user's unfinished (set), all jobs (zset), all unfinished (set).
  *  ARGV: now ms, jobs per hour, concurrent jobs, ttl s, job id, job key prefix, field/value pairs. */
 export const CREATE_JOB = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'existing'} end
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'existing', redis.call('HGETALL', KEYS[1])} end
 local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[4])
 local hourAgo = now - 3600000
-local unfinished = 0
-for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  local status = redis.call('HGET', ARGV[6] .. id, 'status')
-  if status == 'pending' or status == 'running' then
-    unfinished = unfinished + 1
-  else
-    redis.call('SREM', KEYS[3], id)
+-- Stale members (finished or expired jobs) are pruned only when the set looks full, so a burst
+-- of creates stays O(1) instead of reading every unfinished job each time.
+local unfinished = redis.call('SCARD', KEYS[3])
+if unfinished >= tonumber(ARGV[3]) then
+  unfinished = 0
+  for _, id in ipairs(redis.call('SMEMBERS', KEYS[3])) do
+    local status = redis.call('HGET', ARGV[6] .. id, 'status')
+    if status == 'pending' or status == 'running' then
+      unfinished = unfinished + 1
+    else
+      redis.call('SREM', KEYS[3], id)
+    end
   end
 end
 if unfinished >= tonumber(ARGV[3]) then
@@ -40,7 +45,7 @@ redis.call('EXPIRE', KEYS[3], ttl)
 redis.call('ZADD', KEYS[4], now, ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - ttl * 1000)
 redis.call('SADD', KEYS[5], ARGV[5])
-return {'created'}
+return {'created', redis.call('HGETALL', KEYS[1])}
 `;
 
 /** KEYS: job, all unfinished (set). ARGV: user key prefix, updated_at, field/value pairs.

@@ -39,7 +39,7 @@ export class RedisJobStatusAdapter extends JobStatusPort {
         this.jobKey(''),
         ...fields,
       ),
-    )) as string[];
+    )) as [string, ...unknown[]];
     if (reply[0] === 'rate_limited') {
       return {
         outcome: 'rate_limited',
@@ -48,7 +48,7 @@ export class RedisJobStatusAdapter extends JobStatusPort {
         current: Number(reply[3]),
       };
     }
-    const stored = await this.get(job.jobId);
+    const stored = jobFromHash(pairsToHash(reply[1] as string[]));
     if (!stored) throw new NotFound(`job ${job.jobId} vanished right after it was written`);
     return { outcome: reply[0] === 'created' ? 'created' : 'existing', job: stored };
   }
