@@ -12,3 +12,4 @@ export * from './redis/worker-registry';
 export * from './system/crypto-id.adapter';
 export * from './system/system-clock.adapter';
 export * from './filesystem/prepare-directories';
+export * from './sandbox';

@@ -1,0 +1,329 @@
+import { SandboxOutcome, SandboxRequest, SandboxRunnerPort } from '@app/domain';
+import { ChildProcess, execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { chmod, chown, copyFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import {
+  bwrapArgs,
+  gpuAccess,
+  HostLayout,
+  INSIDE,
+  insideConfigPath,
+  JobFiles,
+  jobFileContents,
+  NVIDIA_SHARED_NODES,
+  readHostLayout,
+  sandboxEnv,
+  setprivArgs,
+} from './bwrap-args';
+import { CgroupSupport, detectCgroups, JobCgroup } from './cgroup';
+import { findLauncher, launcherCommand } from './launcher';
+import { MlflowRelay, RelayAddress, relayAddress } from './mlflow-relay';
+import { classifyOutcome, parseLauncherReport, readLogTail } from './outcome';
+import { ARGS_FD, killGroup, supervise } from './supervised-process';
+
+export interface BubblewrapSandboxOptions {
+  /** The venv's python (<repo>/.venv/bin/python); the venv must be built on a python under /usr. */
+  pythonBin: string;
+  /** The real MLflow (http://HOST:PORT); jobs reach it only through a per-job relay. */
+  trackingUri: string;
+  /** Jobs run as this uid and gid when the worker is root (otherwise as the worker's own). */
+  sandboxUid?: number;
+  sandboxGid?: number;
+  /** Per-job scratch: generated /etc files, the config copy, the relay socket. */
+  workDir: string;
+  /** Where the cgroup filesystems are mounted (default /sys/fs/cgroup); false: rlimits only. */
+  cgroupRoot?: string | false;
+  /** NVIDIA control nodes bound whenever a job has a GPU (default nvidiactl, nvidia-uvm, nvidia-uvm-tools). */
+  gpuDevices?: string[];
+  /** Default: python/launcher.py of this checkout. */
+  launcherPath?: string;
+}
+
+const MB = 2 ** 20;
+/** bwrap (outside), its pid-1 reaper, the launcher and the relay forwarder count against pids.max too. */
+const SANDBOX_PROCESSES = 4;
+/** The spawned chain's whole environment: it shows in /proc/1/environ inside, so nothing of ours. */
+const CHAIN_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
+const INSIDE_PATH = `${INSIDE.venv}/bin:/usr/local/bin:/usr/bin:/bin`;
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+/**
+ * Joins the cgroups before anything else runs: this shell, still root, writes its own pid to each
+ * cgroup.procs given, then execs the rest of the chain in the same process. Every process of the job
+ * descends from it after that point, so none can fork before it is counted and limited.
+ */
+const JOIN_CGROUPS = 'unset PWD; n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec "$@"';
+
+/**
+ * Runs each job as: worker (root) -> sh (joins the job's cgroup) -> prlimit -> setpriv (drops to the
+ * sandbox uid, no caps, no new privs) -> bwrap (unprivileged: new user, pid, net, ipc, uts, cgroup
+ * namespaces; /usr, the venv and the submission read-only; /output writable; nothing else of the host)
+ * -> python launcher.py -> python {entrypoint}.
+ */
+export class BubblewrapSandboxRunner extends SandboxRunnerPort {
+  private readonly uid: number;
+  private readonly gid: number;
+  private readonly dropRoot = process.getuid?.() === 0;
+  private readonly venvDir: string;
+  private readonly launcherPath: string;
+  private readonly tracking: RelayAddress;
+  private layout?: Promise<HostLayout>;
+  private cgroups?: Promise<CgroupSupport>;
+
+  constructor(private readonly options: BubblewrapSandboxOptions) {
+    super();
+    this.uid = this.dropRoot ? (options.sandboxUid ?? 65534) : process.getuid!();
+    this.gid = this.dropRoot ? (options.sandboxGid ?? 65534) : process.getgid!();
+    this.venvDir = path.dirname(path.dirname(options.pythonBin));
+    this.launcherPath = options.launcherPath ?? findLauncher();
+    this.tracking = relayAddress(options.trackingUri);
+  }
+
+  async run(request: SandboxRequest, abort: AbortSignal): Promise<SandboxOutcome> {
+    if (abort.aborted) return { kind: 'aborted' };
+    let job: PreparedJob;
+    try {
+      job = await this.prepare(request);
+    } catch (error) {
+      return { kind: 'sandbox_error', message: `could not prepare the sandbox: ${(error as Error).message}` };
+    }
+    try {
+      return await this.execute(request, abort, job);
+    } catch (error) {
+      return { kind: 'sandbox_error', message: (error as Error).message };
+    } finally {
+      await job.cleanup();
+    }
+  }
+
+  async selfCheck(): Promise<string> {
+    const version = await bwrapVersion();
+    const home = (await readFile(path.join(this.venvDir, 'pyvenv.cfg'), 'utf8').catch(() => '')).match(/^home = (.*)$/m)?.[1];
+    if (!home) throw new Error(`${this.venvDir} is not a virtualenv (no pyvenv.cfg); run scripts/setup-python.sh`);
+    if (!home.startsWith('/usr/')) {
+      throw new Error(`the venv ${this.venvDir} is built on ${home}, which the sandbox cannot see; rebuild it on /usr/bin/python3.11 (scripts/setup-python.sh)`);
+    }
+    const outcome = await this.trialRun();
+    if (outcome.kind !== 'succeeded') throw new Error(`a trivial sandboxed python did not run: ${describe(outcome)}`);
+    const support = await this.cgroupSupport();
+    const limits = support.version === 'none' ? `rlimits only (${support.reason})` : `cgroup v${support.version} (memory, pids)`;
+    return `${version}, uid ${this.uid}, ${limits}`;
+  }
+
+  private async prepare(request: SandboxRequest): Promise<PreparedJob> {
+    if (!JOB_ID.test(request.jobId)) throw new Error(`job id "${request.jobId}" cannot name a directory`);
+    const cleanups: (() => Promise<unknown>)[] = [];
+    const cleanup = async () => {
+      for (const step of [...cleanups].reverse()) await step().catch(() => undefined);
+    };
+    try {
+      const jobDir = path.join(this.options.workDir, request.jobId);
+      await this.makeWorkDir();
+      await rm(jobDir, { recursive: true, force: true });
+      await mkdir(jobDir, { mode: 0o700 });
+      cleanups.push(() => rm(jobDir, { recursive: true, force: true }));
+      const jobFiles = await this.writeJobFiles(jobDir, request.configPath);
+      if (this.dropRoot) {
+        // The job's dir and socket are for the job's uid alone; the output dir is its to write.
+        await chown(jobDir, this.uid, this.gid);
+        await chown(request.outputDir, this.uid, this.gid);
+      }
+      const relay = await MlflowRelay.start(path.join(jobDir, 'mlflow.sock'), this.tracking.target, { uid: this.uid, gid: this.gid });
+      cleanups.push(() => relay.close());
+      const cgroup = await this.createCgroup(request);
+      if (cgroup) cleanups.push(() => cgroup.remove());
+      const log = await open(request.logPath, 'a');
+      cleanups.push(() => log.close());
+      const logStart = (await log.stat()).size;
+      return { jobFiles, relay, cgroup, logFd: log.fd, logStart, cleanup };
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+  }
+
+  private async execute(request: SandboxRequest, abort: AbortSignal, job: PreparedJob): Promise<SandboxOutcome> {
+    const { limits } = request;
+    const gpu = gpuAccess(request.gpu, this.options.gpuDevices ?? NVIDIA_SHARED_NODES, undefined, listGpuNodes);
+    const env = sandboxEnv({
+      requestEnv: request.env,
+      trackingUri: this.tracking.insideUri,
+      cudaVisibleDevices: gpu.cudaVisibleDevices,
+      home: INSIDE.tmp,
+      path: INSIDE_PATH,
+    });
+    const options = bwrapArgs({
+      layout: await this.hostLayout(),
+      venvDir: this.venvDir,
+      launcherPath: this.launcherPath,
+      submissionDir: request.submissionDir,
+      outputDir: request.outputDir,
+      jobFiles: job.jobFiles,
+      relaySocket: job.relay.socketPath,
+      env,
+      tmpBytes: Math.min(limits.memoryMb, 1024) * MB,
+      devices: gpu.devices,
+    });
+    const chain = [
+      ...(job.cgroup ? ['/bin/sh', '-c', JOIN_CGROUPS, 'sh', String(job.cgroup.procsFiles.length), ...job.cgroup.procsFiles] : []),
+      'prlimit',
+      '--core=0',
+      // Without a cgroup: RLIMIT_DATA for memory; RLIMIT_NPROC counts every process of the uid, all jobs together.
+      ...(job.cgroup ? [] : [`--data=${limits.memoryMb * MB}`, `--nproc=${limits.pidsMax + SANDBOX_PROCESSES}`]),
+      '--',
+      ...(this.dropRoot ? setprivArgs(this.uid, this.gid) : []),
+      'bwrap',
+      '--args', String(ARGS_FD),
+      '--',
+      ...launcherCommand({
+        python: `${INSIDE.venv}/bin/python`,
+        launcher: INSIDE.launcher,
+        entrypoint: request.entrypoint,
+        config: insideConfigPath(job.jobFiles.config),
+        output: INSIDE.output,
+        relay: { socket: INSIDE.relaySocket, port: this.tracking.target.port },
+      }),
+    ];
+    const killTree = async (child: ChildProcess) => {
+      killGroup(child);
+      await job.cgroup?.killAll();
+    };
+    const exit = await supervise({
+      command: chain[0],
+      args: chain.slice(1),
+      env: CHAIN_ENV,
+      cwd: '/',
+      logFd: job.logFd,
+      argsData: Buffer.from(options.map((arg) => `${arg}\0`).join('')),
+      timeoutMs: limits.timeoutSeconds * 1000,
+      abort,
+      killTree,
+    });
+    if (exit.spawnError) return { kind: 'sandbox_error', message: `could not start the sandbox: ${exit.spawnError.message}` };
+    // Whatever outlived the sandbox's pid 1 (nothing should) goes before the counters are read.
+    await job.cgroup?.killAll();
+    return classifyOutcome(
+      {
+        timedOut: exit.timedOut,
+        aborted: exit.aborted,
+        report: parseLauncherReport(exit.status),
+        exitCode: exit.exitCode,
+        signal: exit.signal,
+        counters: await job.cgroup?.counters(),
+        logTail: await readLogTail(request.logPath, job.logStart),
+      },
+      limits,
+    );
+  }
+
+  private async writeJobFiles(jobDir: string, configPath: string): Promise<JobFiles> {
+    const contents = jobFileContents(this.uid, this.gid, this.tracking.insideHost);
+    const files = {} as JobFiles;
+    for (const [name, text] of Object.entries(contents) as [keyof typeof contents, string][]) {
+      files[name] = path.join(jobDir, name);
+      await writeFile(files[name], text, { mode: 0o444 });
+    }
+    // A copy: the sandbox uid may not be able to reach the worker's own file.
+    files.config = path.join(jobDir, `config${path.extname(configPath) || '.yaml'}`);
+    await copyFile(configPath, files.config);
+    await chmod(files.config, 0o444);
+    return files;
+  }
+
+  private async createCgroup(request: SandboxRequest): Promise<JobCgroup | undefined> {
+    const support = await this.cgroupSupport();
+    if (support.version === 'none') return undefined;
+    return JobCgroup.create(support, request.jobId, {
+      memoryBytes: request.limits.memoryMb * MB,
+      pidsMax: request.limits.pidsMax + SANDBOX_PROCESSES,
+    });
+  }
+
+  /** The sandbox uid walks through workDir to its job's dir (0711: it cannot list the others). */
+  private async makeWorkDir(): Promise<void> {
+    const created = await mkdir(this.options.workDir, { recursive: true });
+    if (created !== undefined) await chmod(this.options.workDir, 0o711);
+  }
+
+  private cgroupSupport(): Promise<CgroupSupport> {
+    const root = this.options.cgroupRoot ?? '/sys/fs/cgroup';
+    this.cgroups ??= root === false || !this.dropRoot
+      ? Promise.resolve({ version: 'none', reason: root === false ? 'disabled by configuration' : 'the worker is not root' })
+      : detectCgroups(root);
+    return this.cgroups;
+  }
+
+  private hostLayout(): Promise<HostLayout> {
+    this.layout ??= readHostLayout();
+    return this.layout;
+  }
+
+  private async trialRun(): Promise<SandboxOutcome> {
+    const jobId = `selfcheck-${randomUUID().slice(0, 8)}`;
+    const dir = path.join(this.options.workDir, `${jobId}-files`);
+    await this.makeWorkDir();
+    await mkdir(path.join(dir, 'submission'), { recursive: true });
+    await mkdir(path.join(dir, 'output'));
+    try {
+      // Modes spelled out: the sandbox uid must reach these whatever the worker's umask.
+      await chmod(dir, 0o755);
+      await chmod(path.join(dir, 'submission'), 0o755);
+      await writeFile(path.join(dir, 'submission', 'main.py'), 'print(1)\n');
+      await chmod(path.join(dir, 'submission', 'main.py'), 0o644);
+      await writeFile(path.join(dir, 'config.yaml'), '{}\n');
+      const outcome = await this.run(
+        {
+          jobId,
+          submissionDir: path.join(dir, 'submission'),
+          outputDir: path.join(dir, 'output'),
+          entrypoint: 'main.py',
+          configPath: path.join(dir, 'config.yaml'),
+          logPath: path.join(dir, 'job.log'),
+          env: {},
+          limits: { timeoutSeconds: 60, memoryMb: 256, pidsMax: 16 },
+        },
+        new AbortController().signal,
+      );
+      const printed = await readFile(path.join(dir, 'job.log'), 'utf8').catch(() => '');
+      if (outcome.kind === 'succeeded' && printed !== '1\n') {
+        return { kind: 'sandbox_error', message: `expected the job to print 1, it printed ${JSON.stringify(printed)}` };
+      }
+      return outcome;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+interface PreparedJob {
+  jobFiles: JobFiles;
+  relay: MlflowRelay;
+  cgroup?: JobCgroup;
+  logFd: number;
+  /** Size of the log before this run: the tail is read from here. */
+  logStart: number;
+  cleanup: () => Promise<void>;
+}
+
+function listGpuNodes(): string[] {
+  return readdirSync('/dev')
+    .filter((name) => /^nvidia\d+$/.test(name))
+    .map((name) => `/dev/${name}`);
+}
+
+async function bwrapVersion(): Promise<string> {
+  try {
+    const { stdout } = await promisify(execFile)('bwrap', ['--version'], { env: CHAIN_ENV });
+    return stdout.trim().replace(/^bubblewrap /, 'bwrap ');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? 'bwrap is not installed (Debian package bubblewrap)' : `bwrap --version failed: ${(error as Error).message}`);
+  }
+}
+
+function describe(outcome: SandboxOutcome): string {
+  return outcome.kind === 'sandbox_error' ? outcome.message : JSON.stringify(outcome);
+}

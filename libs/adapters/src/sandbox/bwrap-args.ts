@@ -1,0 +1,199 @@
+import { existsSync } from 'node:fs';
+import { lstat, readlink } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import * as path from 'node:path';
+
+/** Where things appear inside the sandbox; user code sees only these paths. */
+export const INSIDE = {
+  venv: '/venv',
+  launcher: '/launcher.py',
+  submission: '/submission',
+  output: '/output',
+  relaySocket: '/run/mlflow.sock',
+  tmp: '/tmp',
+} as const;
+
+/** The top-level host entries Python needs besides /usr, as they are on this host. */
+export interface HostLayout {
+  /** `/lib` -> `usr/lib` on merged-/usr hosts; a `target` of undefined means a real directory. */
+  roots: { path: string; target?: string }[];
+}
+
+const ROOT_ENTRIES = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+/** Host /etc files Python may read that say nothing about the host: the linker cache and the zone. */
+const HOST_ETC = ['/etc/ld.so.cache', '/etc/localtime'];
+
+export async function readHostLayout(): Promise<HostLayout> {
+  const roots: HostLayout['roots'] = [];
+  for (const entry of ROOT_ENTRIES) {
+    const stats = await lstat(entry).catch(() => undefined);
+    if (stats?.isSymbolicLink()) roots.push({ path: entry, target: await readlink(entry) });
+    else if (stats?.isDirectory()) roots.push({ path: entry });
+  }
+  return { roots };
+}
+
+/** Files generated per job on the host and bound read-only over the sandbox's empty /etc. */
+export interface JobFiles {
+  passwd: string;
+  group: string;
+  hosts: string;
+  nsswitch: string;
+  /** Copy of the effective config. */
+  config: string;
+}
+
+export interface BwrapPlan {
+  layout: HostLayout;
+  venvDir: string;
+  launcherPath: string;
+  submissionDir: string;
+  outputDir: string;
+  jobFiles: JobFiles;
+  /** Host end of the MLflow relay; absent: no relay. */
+  relaySocket?: string;
+  /** The complete environment of the user's code (see sandboxEnv). */
+  env: Record<string, string>;
+  /** Size cap of /tmp and /dev/shm. */
+  tmpBytes: number;
+  /** Device nodes to pass through (see gpuAccess). */
+  devices: string[];
+}
+
+/** Options for `bwrap --args FD`: passed through a pipe so /proc/1/cmdline inside shows none of them. */
+export function bwrapArgs(plan: BwrapPlan): string[] {
+  const args = [
+    // New user, pid, net, ipc, uts and cgroup namespaces; no --share-net: no route out.
+    '--unshare-all',
+    '--unshare-user',
+    '--disable-userns',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop', 'ALL',
+    '--hostname', 'sandbox',
+    '--ro-bind', '/usr', '/usr',
+  ];
+  for (const root of plan.layout.roots) {
+    if (root.target !== undefined) args.push('--symlink', root.target, root.path);
+    else args.push('--ro-bind', root.path, root.path);
+  }
+  for (const file of HOST_ETC) args.push('--ro-bind-try', file, file);
+  args.push(
+    '--ro-bind', plan.jobFiles.passwd, '/etc/passwd',
+    '--ro-bind', plan.jobFiles.group, '/etc/group',
+    '--ro-bind', plan.jobFiles.hosts, '/etc/hosts',
+    '--ro-bind', plan.jobFiles.nsswitch, '/etc/nsswitch.conf',
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--size', String(plan.tmpBytes), '--tmpfs', '/dev/shm',
+  );
+  for (const device of plan.devices) args.push('--dev-bind', device, device);
+  args.push(
+    '--size', String(plan.tmpBytes), '--tmpfs', INSIDE.tmp,
+    '--ro-bind', plan.venvDir, INSIDE.venv,
+    '--ro-bind', plan.launcherPath, INSIDE.launcher,
+    '--ro-bind', plan.submissionDir, INSIDE.submission,
+    '--bind', plan.outputDir, INSIDE.output,
+    '--ro-bind', plan.jobFiles.config, insideConfigPath(plan.jobFiles.config),
+  );
+  if (plan.relaySocket) args.push('--bind', plan.relaySocket, INSIDE.relaySocket);
+  args.push(
+    '--chdir', INSIDE.submission,
+    // The root and /dev are tmpfs mounts without a size cap: nothing may be written there.
+    '--remount-ro', '/dev',
+    '--remount-ro', '/',
+    '--clearenv',
+  );
+  for (const [name, value] of Object.entries(plan.env)) args.push('--setenv', name, value);
+  return args;
+}
+
+/** The config keeps its extension, so code that looks at it still can. */
+export function insideConfigPath(hostConfig: string): string {
+  return `/config${path.extname(hostConfig) || '.yaml'}`;
+}
+
+export interface SandboxEnvInput {
+  /** The request's variables (MLFLOW_RUN_ID, MLFLOW_EXPERIMENT_ID, ...). */
+  requestEnv: Record<string, string>;
+  /** What MLFLOW_TRACKING_URI says inside. */
+  trackingUri: string;
+  /** CUDA_VISIBLE_DEVICES, when a GPU is passed through. */
+  cudaVisibleDevices?: string;
+  home: string;
+  path: string;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The allow-list: the request's variables, then ours, which win. Nothing from the worker's own environment. */
+export function sandboxEnv(input: SandboxEnvInput): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input.requestEnv)) {
+    if (!ENV_NAME.test(name)) throw new Error(`environment variable name "${name}" is not valid`);
+    env[name] = value;
+  }
+  Object.assign(env, {
+    PATH: input.path,
+    HOME: input.home,
+    LANG: 'C.UTF-8',
+    PYTHONUNBUFFERED: '1',
+    PYTHONDONTWRITEBYTECODE: '1',
+    MPLCONFIGDIR: input.home,
+    MLFLOW_TRACKING_URI: input.trackingUri,
+  });
+  if (input.cudaVisibleDevices !== undefined) env.CUDA_VISIBLE_DEVICES = input.cudaVisibleDevices;
+  return env;
+}
+
+/** NVIDIA nodes every CUDA process opens, whichever GPU it uses. */
+export const NVIDIA_SHARED_NODES = ['/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools'];
+
+export interface GpuAccess {
+  devices: string[];
+  cudaVisibleDevices?: string;
+}
+
+/**
+ * Device nodes and CUDA_VISIBLE_DEVICES for one GPU. An index passes only /dev/nvidia{index}: CUDA
+ * then sees that one GPU, as device 0. A UUID (GPU-..., MIG-...) needs every GPU node, and CUDA
+ * picks by UUID. Nodes missing on this host are left out.
+ */
+export function gpuAccess(
+  gpu: string | undefined,
+  sharedNodes: string[],
+  exists: (node: string) => boolean = existsSync,
+  listGpuNodes: () => string[] = () => [],
+): GpuAccess {
+  if (gpu === undefined) return { devices: [] };
+  if (/^\d+$/.test(gpu)) {
+    return { devices: [...sharedNodes, `/dev/nvidia${gpu}`].filter(exists), cudaVisibleDevices: '0' };
+  }
+  if (!/^[A-Za-z0-9-]+(\/[0-9]+)*$/.test(gpu)) throw new Error(`GPU id "${gpu}" is neither an index nor a UUID`);
+  return { devices: [...sharedNodes, ...listGpuNodes()].filter(exists), cudaVisibleDevices: gpu };
+}
+
+/** Drops root before bwrap runs, so bwrap builds the sandbox as an ordinary user, not a privileged one. */
+export function setprivArgs(uid: number, gid: number): string[] {
+  return [
+    'setpriv',
+    `--reuid=${uid}`,
+    `--regid=${gid}`,
+    '--clear-groups',
+    '--inh-caps=-all',
+    '--bounding-set=-all',
+    '--no-new-privs',
+  ];
+}
+
+/** Files the sandbox's /etc gets, so Python can name its user and resolve the tracking host. */
+export function jobFileContents(uid: number, gid: number, trackingHost: string): Record<keyof Omit<JobFiles, 'config'>, string> {
+  const hosts = ['127.0.0.1 localhost'];
+  if (trackingHost !== 'localhost' && !isIP(trackingHost)) hosts.push(`127.0.0.1 ${trackingHost}`);
+  return {
+    passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\njob:x:${uid}:${gid}:LeadersBoard job:/tmp:/usr/sbin/nologin\n`,
+    group: `root:x:0:\njob:x:${gid}:\n`,
+    hosts: `${hosts.join('\n')}\n`,
+    nsswitch: 'passwd: files\ngroup: files\nhosts: files\n',
+  };
+}

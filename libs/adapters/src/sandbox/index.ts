@@ -1,0 +1,2 @@
+export * from './bubblewrap-sandbox-runner.adapter';
+export * from './unsandboxed-runner.adapter';

@@ -1,0 +1,23 @@
+import { closeSync, openSync } from 'node:fs';
+import { killGroup, supervise } from './supervised-process';
+
+describe('supervise', () => {
+  const logFd = openSync('/dev/null', 'a');
+  afterAll(() => closeSync(logFd));
+  const base = { env: { PATH: '/usr/bin:/bin' }, logFd, timeoutMs: 5000, abort: new AbortController().signal, killTree: async () => undefined };
+
+  it('resolves with the spawn error instead of hanging when the command is missing', async () => {
+    const exit = await supervise({ ...base, command: 'no-such-command-here', args: [] });
+    expect(exit.spawnError?.message).toMatch(/ENOENT/);
+  });
+
+  it('collects what the process writes to the status fd, and its exit', async () => {
+    const exit = await supervise({ ...base, command: 'sh', args: ['-c', 'echo started >&3; exit 7'] });
+    expect(exit).toMatchObject({ status: 'started\n', exitCode: 7, timedOut: false, aborted: false });
+  });
+
+  it('kills the process group on timeout', async () => {
+    const exit = await supervise({ ...base, command: 'sleep', args: ['30'], timeoutMs: 200, killTree: async (child) => killGroup(child) });
+    expect(exit).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
+  });
+});

@@ -1,0 +1,104 @@
+import { SandboxOutcome } from '@app/domain';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { UnsandboxedRunner } from './unsandboxed-runner.adapter';
+
+/** SANDBOX=none: no isolation, but the same launcher, a scrubbed environment, rlimits and group kill. */
+const pythonBin = path.join(process.env.VENV_DIR ?? path.resolve(__dirname, '../../../../.venv'), 'bin', 'python');
+const limits = { timeoutSeconds: 5, memoryMb: 256, pidsMax: 64 };
+
+let root: string;
+let runner: UnsandboxedRunner;
+let counter = 0;
+
+async function runJob(code: string, options: { limits?: Partial<typeof limits>; abort?: AbortSignal } = {}): Promise<{ outcome: SandboxOutcome; log: string; outputDir: string; seconds: number }> {
+  const name = `job-${++counter}`;
+  const submissionDir = path.join(root, name, 'submission');
+  const outputDir = path.join(root, name, 'output');
+  await mkdir(submissionDir, { recursive: true });
+  await mkdir(outputDir);
+  await writeFile(path.join(submissionDir, 'main.py'), code);
+  await writeFile(path.join(root, name, 'config.yaml'), '{"epochs": 2}');
+  const logPath = path.join(root, name, 'job.log');
+  const started = Date.now();
+  const outcome = await runner.run(
+    {
+      jobId: name,
+      submissionDir,
+      outputDir,
+      entrypoint: 'main.py',
+      configPath: path.join(root, name, 'config.yaml'),
+      logPath,
+      env: { MLFLOW_RUN_ID: 'run-9' },
+      limits: { ...limits, ...options.limits },
+    },
+    options.abort ?? new AbortController().signal,
+  );
+  return { outcome, log: await readFile(logPath, 'utf8'), outputDir, seconds: (Date.now() - started) / 1000 };
+}
+
+beforeAll(async () => {
+  process.env.API_TOKENS = 'alice:unsandboxed-secret';
+  root = await mkdtemp(path.join(tmpdir(), 'lb-unsandboxed-'));
+  runner = new UnsandboxedRunner({ pythonBin, trackingUri: 'http://127.0.0.1:5999' });
+});
+
+afterAll(async () => {
+  delete process.env.API_TOKENS;
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('UnsandboxedRunner', () => {
+  it('self-checks, saying there is no sandbox', async () => {
+    expect(await runner.selfCheck()).toMatch(/^no sandbox \(SANDBOX=none\): python 3\.\d+\.\d+/);
+  });
+
+  it('runs the entrypoint in the submission dir with the scrubbed environment', async () => {
+    const code = `
+import json, os, sys
+json.dump({"argv": sys.argv[1:], "cwd": os.getcwd(), "env": sorted(os.environ)}, open(os.path.join(sys.argv[4], "seen.json"), "w"))
+print("done")
+`;
+    const { outcome, log, outputDir } = await runJob(code);
+    expect(outcome).toEqual({ kind: 'succeeded' });
+    expect(log).toBe('done\n');
+    const seen = JSON.parse(await readFile(path.join(outputDir, 'seen.json'), 'utf8'));
+    expect(seen.argv).toEqual(['--config', path.join(path.dirname(outputDir), 'config.yaml'), '--output', outputDir]);
+    expect(seen.cwd).toBe(path.join(path.dirname(outputDir), 'submission'));
+    expect(seen.env).not.toContain('API_TOKENS');
+    expect(seen.env).toEqual(
+      ['HOME', 'LANG', 'MLFLOW_RUN_ID', 'MLFLOW_TRACKING_URI', 'MPLCONFIGDIR', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'TMPDIR'],
+    );
+  });
+
+  it('reports an exit code with the tail', async () => {
+    expect((await runJob('import sys\nprint("boom", file=sys.stderr)\nsys.exit(4)\n')).outcome).toEqual({ kind: 'exit_code', exitCode: 4, stderrTail: 'boom' });
+  });
+
+  it('kills the whole process group on timeout', async () => {
+    const marker = `unsandboxed-${process.pid}-${Date.now()}`;
+    const code = `import subprocess, sys, time\nsubprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "${marker}"])\ntime.sleep(60)\n`;
+    const { outcome, seconds } = await runJob(code, { limits: { timeoutSeconds: 2 } });
+    expect(outcome).toEqual({ kind: 'timeout', seconds: 2 });
+    expect(seconds).toBeLessThan(5);
+    expect(spawnSync('pgrep', ['-f', marker]).status).toBe(1);
+  });
+
+  it('kills a running job on abort', async () => {
+    const controller = new AbortController();
+    const job = runJob('import time\ntime.sleep(60)\n', { abort: controller.signal, limits: { timeoutSeconds: 30 } });
+    await sleep(500);
+    controller.abort();
+    const { outcome, seconds } = await job;
+    expect(outcome).toEqual({ kind: 'aborted' });
+    expect(seconds).toBeLessThan(3);
+  });
+
+  it('caps memory with RLIMIT_DATA', async () => {
+    const { outcome } = await runJob('chunks = []\nwhile True:\n    chunks.append(b"x" * (16 * 2**20))\n', { limits: { memoryMb: 128 } });
+    expect(outcome).toMatchObject({ kind: 'exit_code', exitCode: 1, stderrTail: expect.stringContaining('MemoryError') });
+  });
+});

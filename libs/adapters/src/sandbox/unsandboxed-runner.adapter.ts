@@ -1,0 +1,102 @@
+import { SandboxOutcome, SandboxRequest, SandboxRunnerPort } from '@app/domain';
+import { execFile } from 'node:child_process';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { sandboxEnv } from './bwrap-args';
+import { findLauncher, launcherCommand } from './launcher';
+import { classifyOutcome, parseLauncherReport, readLogTail } from './outcome';
+import { killGroup, supervise } from './supervised-process';
+
+export interface UnsandboxedOptions {
+  /** The venv's python. */
+  pythonBin: string;
+  /** MLflow as the job sees it: there is no relay, the job reaches it directly. */
+  trackingUri: string;
+  /** Default: python/launcher.py of this checkout. */
+  launcherPath?: string;
+}
+
+const MB = 2 ** 20;
+
+/**
+ * SANDBOX=none: the same launcher, run as the worker's own user with no isolation at all. It gets
+ * a scrubbed environment, its own session (the group dies on timeout or abort) and rlimits; a
+ * child that leaves the session, the filesystem and the network are NOT contained. The worker says
+ * so loudly; this class logs nothing.
+ */
+export class UnsandboxedRunner extends SandboxRunnerPort {
+  private readonly launcherPath: string;
+
+  constructor(private readonly options: UnsandboxedOptions) {
+    super();
+    this.launcherPath = options.launcherPath ?? findLauncher();
+  }
+
+  async run(request: SandboxRequest, abort: AbortSignal): Promise<SandboxOutcome> {
+    if (abort.aborted) return { kind: 'aborted' };
+    const { limits } = request;
+    const home = await mkdtemp(path.join(tmpdir(), 'leadersboard-job-'));
+    const log = await open(request.logPath, 'a');
+    try {
+      const logStart = (await log.stat()).size;
+      const env = {
+        ...sandboxEnv({
+          requestEnv: request.env,
+          trackingUri: this.options.trackingUri,
+          cudaVisibleDevices: request.gpu,
+          home,
+          path: `${path.dirname(this.options.pythonBin)}:/usr/local/bin:/usr/bin:/bin`,
+        }),
+        TMPDIR: home,
+      };
+      const command = [
+        'prlimit',
+        '--core=0',
+        `--data=${limits.memoryMb * MB}`,
+        `--nproc=${limits.pidsMax}`,
+        '--',
+        ...launcherCommand({
+          python: this.options.pythonBin,
+          launcher: this.launcherPath,
+          entrypoint: request.entrypoint,
+          config: request.configPath,
+          output: request.outputDir,
+        }),
+      ];
+      const exit = await supervise({
+        command: command[0],
+        args: command.slice(1),
+        env,
+        cwd: request.submissionDir,
+        logFd: log.fd,
+        timeoutMs: limits.timeoutSeconds * 1000,
+        abort,
+        killTree: async (child) => killGroup(child),
+      });
+      if (exit.spawnError) return { kind: 'sandbox_error', message: `could not start the job: ${exit.spawnError.message}` };
+      // Children the job left running in its process group go with it.
+      killGroup(exit);
+      return classifyOutcome(
+        {
+          timedOut: exit.timedOut,
+          aborted: exit.aborted,
+          report: parseLauncherReport(exit.status),
+          exitCode: exit.exitCode,
+          signal: exit.signal,
+          logTail: await readLogTail(request.logPath, logStart),
+        },
+        limits,
+      );
+    } finally {
+      await log.close();
+      await rm(home, { recursive: true, force: true });
+    }
+  }
+
+  async selfCheck(): Promise<string> {
+    const { stdout } = await promisify(execFile)(this.options.pythonBin, ['-c', 'import sys; print(sys.version.split()[0])'], { env: {} });
+    return `no sandbox (SANDBOX=none): python ${stdout.trim()} as uid ${process.getuid?.()}, rlimits only`;
+  }
+}
