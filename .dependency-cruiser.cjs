@@ -22,14 +22,15 @@ module.exports = {
     },
     {
       name: 'apps-independent',
+      comment: 'The API and the worker share code only through libs/; system tests may start both.',
       severity: 'error',
-      from: { path: '^apps/api' },
+      from: { path: '^apps/api/src' },
       to: { path: '^apps/worker' },
     },
     {
       name: 'apps-independent-worker',
       severity: 'error',
-      from: { path: '^apps/worker' },
+      from: { path: '^apps/worker/src' },
       to: { path: '^apps/api' },
     },
     {

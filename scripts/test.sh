@@ -12,6 +12,16 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]]; then
+    step "apt-get install bubblewrap (the sandbox)"
+    apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null
+  else
+    echo "bubblewrap (bwrap) is missing: the worker tests need it; install the Debian package bubblewrap" >&2
+    exit 1
+  fi
+fi
+
 step "python venv (MLflow server and job runtime)"
 bash scripts/setup-python.sh
 
@@ -51,6 +61,9 @@ npm run --silent typecheck
 step "unit and contract tests"
 status=0
 npx jest --config jest.config.js --json --outputFile="$work/unit.json" || status=$?
+
+step "build (the worker e2e tests run the built worker)"
+npm run --silent build >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
 
 step "e2e tests"
 npx jest --config jest.e2e.config.js --runInBand --json --outputFile="$work/e2e.json" || status=$?

@@ -1,5 +1,5 @@
 import { INestApplication } from '@nestjs/common';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
@@ -14,6 +14,8 @@ export const auth = (user: keyof typeof TOKENS) => ({ Authorization: `Bearer ${T
 export interface RunningApi {
   app: INestApplication;
   config: AppConfig;
+  /** The environment the API was configured from, for a worker process to share. */
+  env: Record<string, string>;
   url: string;
   server: ReturnType<INestApplication['getHttpServer']>;
   close(): Promise<void>;
@@ -22,25 +24,26 @@ export interface RunningApi {
 /** Starts the real API on a free port with its own temp SHARED_DIR and Redis key prefix. */
 export async function startApi(env: Record<string, string> = {}): Promise<RunningApi> {
   const sharedDir = await mkdtemp(path.join(tmpdir(), 'lb-e2e-'));
+  // mkdtemp makes 0700; the sandbox user must be able to walk in to reach what is bound for it.
+  await chmod(sharedDir, 0o755);
   const prefix = uniquePrefix('e2e');
-  const config = loadConfig(
-    {
-      API_TOKENS: `alice:${TOKENS.alice},bob:${TOKENS.bob},admin:${TOKENS.admin}`,
-      ADMIN_USERS: 'admin',
-      REDIS_URL: testRedisUrl(),
-      REDIS_PREFIX: prefix,
-      SHARED_DIR: sharedDir,
-      MLFLOW_TRACKING_URI: mlflowUri(),
-      ...env,
-    },
-    { requireTokens: true },
-  );
+  const fullEnv = {
+    API_TOKENS: `alice:${TOKENS.alice},bob:${TOKENS.bob},admin:${TOKENS.admin}`,
+    ADMIN_USERS: 'admin',
+    REDIS_URL: testRedisUrl(),
+    REDIS_PREFIX: prefix,
+    SHARED_DIR: sharedDir,
+    MLFLOW_TRACKING_URI: mlflowUri(),
+    ...env,
+  };
+  const config = loadConfig(fullEnv, { requireTokens: true });
   const app = await createApiApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {
     app,
     config,
+    env: fullEnv,
     url: `http://127.0.0.1:${address.port}`,
     server: app.getHttpServer(),
     async close() {

@@ -1,24 +1,55 @@
-import { Logger } from '@nestjs/common';
+import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import Redis from 'ioredis';
-import { ConfigError, loadConfig } from '@app/adapters';
+import { AppConfig, ConfigError, loadConfig, prepareDirectories } from '@app/adapters';
+import { SandboxRunnerPort } from '@app/domain';
+import { WorkerLifecycle } from './worker.lifecycle';
 import { WorkerModule } from './worker.module';
 
-/** Boots the worker context, checks Redis, and stays up until SIGTERM/SIGINT. */
+const logger = new Logger('Worker');
+
+function fail(message: string): never {
+  logger.error(message);
+  process.exit(1);
+}
+
+/** Checks config and the sandbox before taking any job: a worker that cannot isolate code refuses to start. */
 async function main(): Promise<void> {
-  const logger = new Logger('Worker');
-  let config;
+  let config: AppConfig;
   try {
     config = loadConfig(process.env, { requireTokens: false });
+    await prepareDirectories(config);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`configuration error: ${error.message}`);
-    process.exit(1);
+    if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
+    throw error;
   }
-  const context = await NestFactory.createApplicationContext(WorkerModule.forRoot(config));
-  context.enableShutdownHooks();
-  const pong = await context.get(Redis).ping();
-  logger.log(`connected to Redis (${pong}); the job processor is not part of this build yet, so no jobs are taken`);
+  if (config.sandbox === 'none') {
+    logger.warn('!!! SANDBOX=none: user code runs UNSANDBOXED, with this worker\'s user, network and files. Never do this with untrusted code. !!!');
+  }
+  let context: INestApplicationContext;
+  try {
+    context = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { abortOnError: false });
+  } catch (error) {
+    fail(`the worker cannot start: ${(error as Error).message}`);
+  }
+  let description: string;
+  try {
+    description = await context.get(SandboxRunnerPort).selfCheck();
+  } catch (error) {
+    await context.close();
+    fail(`the sandbox cannot run jobs: ${(error as Error).message}. Install bubblewrap, or set SANDBOX=none to run code unsandboxed (unsafe).`);
+  }
+  logger.log(`sandbox: ${description}`);
+  // Our own handlers, so a graceful stop (jobs requeued) exits 0 instead of re-raising the signal.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal} received`);
+      void context.close().then(
+        () => process.exit(0),
+        (error: Error) => fail(`shutdown failed: ${error.message}`),
+      );
+    });
+  }
+  await context.get(WorkerLifecycle).start(config.sandbox === 'none' ? `NONE (unsandboxed): ${description}` : description);
 }
 
 void main();

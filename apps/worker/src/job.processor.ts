@@ -1,0 +1,98 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DelayedError, Job as QueueJob, Worker } from 'bullmq';
+import Redis from 'ioredis';
+import { AppConfig, bullPrefix, JOB_QUEUE_NAME } from '@app/adapters';
+import { CancelSignalPort, ExecuteJob, isFinal, JobPayload, JobStatusPort } from '@app/domain';
+import { GpuSlots } from './gpu-slots';
+
+const CANCEL_POLL_MS = 2000;
+
+/**
+ * Consumes the job queue. Each run gets an AbortController: a cancel broadcast or a final status
+ * seen on the poll aborts it with 'cancel'; worker shutdown aborts every run with 'shutdown'.
+ */
+@Injectable()
+export class JobProcessor {
+  private readonly logger = new Logger('JobProcessor');
+  private readonly running = new Map<string, AbortController>();
+  private readonly slots: GpuSlots;
+  private worker?: Worker<JobPayload>;
+  private connection?: Redis;
+  private unsubscribe?: () => Promise<void>;
+  private poller?: NodeJS.Timeout;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly executeJob: ExecuteJob,
+    private readonly cancelSignal: CancelSignalPort,
+    private readonly status: JobStatusPort,
+  ) {
+    this.slots = new GpuSlots(config.workerGpus);
+  }
+
+  runningJobs(): string[] {
+    return [...this.running.keys()];
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = await this.cancelSignal.subscribe((jobId) => this.running.get(jobId)?.abort('cancel'));
+    // BullMQ workers need unlimited retries per request: a blocking fetch must survive a Redis restart.
+    this.connection = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
+    this.connection.on('error', () => undefined);
+    this.worker = new Worker<JobPayload>(JOB_QUEUE_NAME, (job, token) => this.process(job, token), {
+      connection: this.connection,
+      prefix: bullPrefix(this.config.redisPrefix),
+      concurrency: this.config.workerConcurrency,
+      lockDuration: this.config.jobStallSeconds * 1000,
+      stalledInterval: this.config.jobStallSeconds * 1000,
+      maxStalledCount: 1,
+    });
+    this.worker.on('error', (error) => this.logger.warn(`queue connection: ${error.message}`));
+    this.poller = setInterval(() => void this.abortCancelled(), CANCEL_POLL_MS);
+  }
+
+  /** Stops taking jobs, kills running ones and puts them back to pending, then returns. */
+  async stop(): Promise<void> {
+    clearInterval(this.poller);
+    const closing = this.worker?.close();
+    for (const controller of this.running.values()) controller.abort('shutdown');
+    await closing;
+    await this.unsubscribe?.();
+    await this.connection?.quit().catch(() => this.connection?.disconnect());
+  }
+
+  private async process(job: QueueJob<JobPayload>, token?: string): Promise<string> {
+    const jobId = job.data.job_id;
+    const controller = new AbortController();
+    this.running.set(jobId, controller);
+    const gpu = this.slots.take();
+    try {
+      const execution = await this.executeJob.execute(job.data, controller.signal, gpu);
+      if (execution.outcome === 'requeue') {
+        // Back to the queue without counting an attempt: the job was not at fault.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      if (execution.outcome === 'skipped') this.logger.log(`skipped ${jobId}: ${execution.reason}`);
+      return execution.outcome === 'finished' ? execution.job.status : execution.outcome;
+    } catch (error) {
+      if (error instanceof DelayedError) throw error;
+      this.logger.error(`job ${jobId} failed inside the worker: ${(error as Error).stack}`);
+      await this.status
+        .update(jobId, { status: 'failed', errorMessage: `worker error: ${(error as Error).message}`, finishedAt: new Date().toISOString() })
+        .catch(() => undefined);
+      throw error;
+    } finally {
+      this.slots.give(gpu);
+      this.running.delete(jobId);
+    }
+  }
+
+  /** The safety net under the broadcast: a run whose status turned final elsewhere is stopped. */
+  private async abortCancelled(): Promise<void> {
+    for (const [jobId, controller] of this.running) {
+      const job = await this.status.get(jobId).catch(() => undefined);
+      if (job && isFinal(job.status)) controller.abort('cancel');
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/** Small Python programs the worker tests submit. Each reads the platform's CLI contract. */
+const ARGS = `import argparse
+parser = argparse.ArgumentParser()
+parser.add_argument('--config')
+parser.add_argument('--output')
+args = parser.parse_args()
+`;
+
+export const LOGS_METRIC = `${ARGS}import json, os, yaml, mlflow
+config = yaml.safe_load(open(args.config))
+print('config', json.dumps(config, sort_keys=True), flush=True)
+with mlflow.start_run():
+    mlflow.log_metric('image_AUROC', config['auroc'])
+open(os.path.join(args.output, 'done.txt'), 'w').write('ok')
+print('done', flush=True)
+`;
+
+export const EXIT_3 = `${ARGS}import sys
+print('loading data', flush=True)
+print('ValueError: bad input shape', file=sys.stderr, flush=True)
+sys.exit(3)
+`;
+
+export const SLEEPS = `${ARGS}import time
+print('sleeping', flush=True)
+time.sleep(600)
+`;
+
+export const MEMORY_BOMB = `${ARGS}blocks = []
+while True:
+    blocks.append(b'x' * (32 * 1024 * 1024))
+`;
+
+export const FORK_BOMB = `${ARGS}import os, time
+while True:
+    if os.fork() == 0:
+        time.sleep(120)
+        os._exit(0)
+`;
+
+/** Starts a grandchild in its own session (it escapes a process-group kill) and sleeps. */
+export function hangsWithGrandchild(marker: number): string {
+  return `${ARGS}import subprocess, time
+subprocess.Popen(['sleep', '${marker}'], start_new_session=True)
+print('started', flush=True)
+time.sleep(600)
+`;
+}
+
+/** Tries what hostile code would try and prints what it could see. */
+export function snoops(otherSubmissionDir: string): string {
+  return `${ARGS}import json, os
+seen = {}
+def attempt(name, action):
+    try:
+        seen[name] = str(action())[:200]
+    except Exception as error:
+        seen[name] = 'DENIED ' + type(error).__name__
+attempt('other_submission', lambda: os.listdir(${JSON.stringify(otherSubmissionDir)}))
+attempt('shadow', lambda: open('/etc/shadow').read())
+attempt('environ', lambda: dict(os.environ))
+attempt('proc1_environ', lambda: open('/proc/1/environ', 'rb').read())
+attempt('write_submission', lambda: open('main.py', 'a').write('#'))
+print('REPORT ' + json.dumps(seen), flush=True)
+`;
+}

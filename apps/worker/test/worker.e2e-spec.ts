@@ -1,0 +1,167 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import request from 'supertest';
+import { auth, RunningApi, startApi } from '../../api/test/harness';
+import { EXIT_3, FORK_BOMB, hangsWithGrandchild, LOGS_METRIC, MEMORY_BOMB, SLEEPS, snoops } from './programs';
+import { freePort, isFinished, jobStatus, runCode, RunningWorker, sleep, startWorker, stopWorker, waitForJob } from './worker-harness';
+
+// Real processes, real sandbox: runs take seconds, recovery tests tens of seconds.
+jest.setTimeout(120_000);
+
+// 'medium' is the class with a short timeout here; importing mlflow alone can take seconds on 2 busy cores.
+const LIMITS = { JOB_TIMEOUT_SMALL_S: '60', JOB_TIMEOUT_MEDIUM_S: '2', JOB_MEMORY_SMALL_MB: '256', JOB_PIDS_MAX: '64', JOB_STALL_S: '2', WORKER_CONCURRENCY: '2' };
+
+function processAlive(marker: number): boolean {
+  try {
+    execFileSync('pgrep', ['-f', `sleep ${marker}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function mlflowRun(api: RunningApi, runId: string): Promise<{ info: { status: string } }> {
+  const response = await fetch(`${api.config.mlflowTrackingUri}/api/2.0/mlflow/runs/get?run_id=${runId}`);
+  return ((await response.json()) as { run: { info: { status: string } } }).run;
+}
+
+describe('worker: sandboxed runs recorded in MLflow (real Redis, MLflow, sandbox)', () => {
+  let api: RunningApi;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    api = await startApi({ ...LIMITS, RATE_LIMIT_JOBS_PER_HOUR: '1000', RATE_LIMIT_CONCURRENT_JOBS: '100' });
+    worker = await startWorker(api, { LEADERBOARD_SECRET_PROBE: 'worker-secret-value' });
+  });
+  afterAll(async () => {
+    await stopWorker(worker);
+    await api.close();
+  });
+
+  it('runs code with the merged config, lands its metrics in MLflow, and keeps log and output', async () => {
+    const jobId = await runCode(api, { 'main.py': LOGS_METRIC, 'config.yaml': 'auroc: 0.5\nname: base\n' }, { config: { auroc: 0.87 } });
+    const job = await waitForJob(api, jobId, isFinished);
+    expect(job).toMatchObject({ status: 'completed', error_message: null });
+    const results = await request(api.server).get(`/jobs/${jobId}/results`).set(auth('alice')).expect(200);
+    expect(results.body.metrics).toEqual({ image_AUROC: 0.87 });
+    expect((await mlflowRun(api, job.run_id!)).info.status).toBe('FINISHED');
+    const logs = await request(api.server).get(`/jobs/${jobId}/logs`).set(auth('alice')).expect(200);
+    expect(logs.text).toContain('config {"auroc": 0.87, "name": "base"}');
+    expect(logs.text).toContain('done');
+    expect(readFileSync(path.join(api.config.artifactRoot, jobId, 'done.txt'), 'utf8')).toBe('ok');
+    const artifacts = await fetch(`${api.config.mlflowTrackingUri}/api/2.0/mlflow/artifacts/list?run_id=${job.run_id}&path=logs`).then((r) => r.json());
+    expect(JSON.stringify(artifacts)).toContain('logs/job.log');
+  });
+
+  it('fails with the exit code and the last lines of stderr', async () => {
+    const job = await waitForJob(api, await runCode(api, { 'main.py': EXIT_3 }), isFinished);
+    expect(job.status).toBe('failed');
+    expect(job.error_message).toMatch(/^exit code 3: .*ValueError: bad input shape/s);
+    expect((await mlflowRun(api, job.run_id!)).info.status).toBe('FAILED');
+  });
+
+  it('kills a run at its timeout', async () => {
+    const job = await waitForJob(api, await runCode(api, { 'main.py': SLEEPS }, { resource_class: 'medium' }), isFinished);
+    expect(job).toMatchObject({ status: 'failed', error_message: 'timeout after 2 s' });
+  });
+
+  it('reports a memory bomb as out of memory', async () => {
+    const job = await waitForJob(api, await runCode(api, { 'main.py': MEMORY_BOMB }), isFinished);
+    expect(job).toMatchObject({ status: 'failed', error_message: 'out of memory (limit 256 MiB)' });
+  });
+
+  it('reports a fork bomb as the process limit, and the machine stays usable', async () => {
+    const job = await waitForJob(api, await runCode(api, { 'main.py': FORK_BOMB }), isFinished);
+    expect(job).toMatchObject({ status: 'failed', error_message: 'process limit reached (at most 64 processes)' });
+    const next = await waitForJob(api, await runCode(api, { 'main.py': EXIT_3 }, { config: { after: 'fork' } }), isFinished);
+    expect(next.error_message).toContain('exit code 3');
+  });
+
+  it('cancels a running job: the process tree dies, the job ends cancelled, the run KILLED', async () => {
+    const marker = 6101;
+    const jobId = await runCode(api, { 'main.py': hangsWithGrandchild(marker) }, {}, 'cancel-running');
+    await waitForJob(api, jobId, (job) => job.status === 'running');
+    await sleep(1000);
+    expect(processAlive(marker)).toBe(true);
+    await request(api.server).post(`/jobs/${jobId}/cancel`).set(auth('alice')).expect(202);
+    const job = await waitForJob(api, jobId, isFinished);
+    expect(job.status).toBe('cancelled');
+    for (let attempt = 0; attempt < 50 && (await mlflowRun(api, job.run_id!)).info.status !== 'KILLED'; attempt += 1) await sleep(100);
+    expect((await mlflowRun(api, job.run_id!)).info.status).toBe('KILLED');
+    expect(processAlive(marker)).toBe(false);
+  });
+
+  it('keeps hostile code away from other submissions, secrets and its own code', async () => {
+    const other = await request(api.server).post('/submissions').set(auth('bob')).attach('files', Buffer.from('SECRET = 1'), 'main.py').expect(201);
+    const otherDir = path.join(api.config.uploadRoot, other.body.submission_id, 'files');
+    expect(existsSync(otherDir)).toBe(true);
+    const job = await waitForJob(api, await runCode(api, { 'main.py': snoops(otherDir) }), isFinished);
+    expect(job.status).toBe('completed');
+    const logs = (await request(api.server).get(`/jobs/${job.job_id}/logs`).set(auth('alice'))).text;
+    const report = JSON.parse(logs.split('REPORT ')[1]);
+    expect(report.other_submission).toMatch(/^DENIED/);
+    expect(report.shadow).toMatch(/^DENIED/);
+    expect(report.write_submission).toMatch(/^DENIED/);
+    expect(logs).not.toContain('worker-secret-value');
+    expect(logs).not.toContain(api.env.REDIS_PREFIX);
+  });
+});
+
+describe('worker: never loses or wedges a job', () => {
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    api = await startApi({ ...LIMITS, JOB_TIMEOUT_SMALL_S: '120', RATE_LIMIT_JOBS_PER_HOUR: '1000', RATE_LIMIT_CONCURRENT_JOBS: '100' });
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('SIGTERM puts the running job back to pending, and the next worker runs it again', async () => {
+    const first = await startWorker(api);
+    const jobId = await runCode(api, { 'main.py': SLEEPS }, {}, 'sigterm');
+    const running = await waitForJob(api, jobId, (job) => job.status === 'running' && job.run_id !== null);
+    expect(await stopWorker(first, 'SIGTERM')).toBe(0);
+    expect(await jobStatus(api, jobId)).toMatchObject({ status: 'pending', run_id: null, error_message: null });
+    expect((await mlflowRun(api, running.run_id!)).info.status).toBe('KILLED');
+
+    const second = await startWorker(api);
+    const again = await waitForJob(api, jobId, (job) => job.status === 'running' && job.run_id !== null, 30_000);
+    expect(again.run_id).not.toBe(running.run_id);
+    await request(api.server).post(`/jobs/${jobId}/cancel`).set(auth('alice')).expect(202);
+    await waitForJob(api, jobId, isFinished);
+    await stopWorker(second);
+  });
+
+  it('after kill -9 the sandbox dies with the worker and the job is re-run within seconds', async () => {
+    const marker = 6102;
+    const first = await startWorker(api);
+    const jobId = await runCode(api, { 'main.py': hangsWithGrandchild(marker) }, {}, 'kill-9');
+    const running = await waitForJob(api, jobId, (job) => job.status === 'running' && job.run_id !== null);
+    await sleep(1000);
+    expect(processAlive(marker)).toBe(true);
+    await stopWorker(first, 'SIGKILL');
+    for (let attempt = 0; attempt < 50 && processAlive(marker); attempt += 1) await sleep(100);
+    expect(processAlive(marker)).toBe(false);
+
+    const started = Date.now();
+    const second = await startWorker(api);
+    const again = await waitForJob(api, jobId, (job) => job.status === 'running' && job.run_id !== running.run_id, 30_000);
+    expect(again.run_id).not.toBeNull();
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect((await mlflowRun(api, running.run_id!)).info.status).toBe('FAILED');
+    await request(api.server).post(`/jobs/${jobId}/cancel`).set(auth('alice')).expect(202);
+    await waitForJob(api, jobId, isFinished);
+    await stopWorker(second);
+  });
+
+  it('fails a job with a clear reason when MLflow is down', async () => {
+    const closedPort = await freePort();
+    const worker = await startWorker(api, { MLFLOW_TRACKING_URI: `http://127.0.0.1:${closedPort}` });
+    const job = await waitForJob(api, await runCode(api, { 'main.py': SLEEPS }, {}, 'mlflow-down'), isFinished, 90_000);
+    expect(job.status).toBe('failed');
+    expect(job.error_message).toMatch(new RegExp(`^tracking server unavailable: .*127\\.0\\.0\\.1:${closedPort}.*unreachable`));
+    await stopWorker(worker);
+  });
+});
