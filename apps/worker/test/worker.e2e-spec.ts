@@ -165,3 +165,30 @@ describe('worker: never loses or wedges a job', () => {
     await stopWorker(worker);
   });
 });
+
+describe('worker: refuses to run code it cannot isolate', () => {
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    api = await startApi(LIMITS);
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('refuses to start when the sandbox fails its self-check, and says why', async () => {
+    await expect(startWorker(api, { PYTHON_BIN: '/nonexistent/venv/bin/python' })).rejects.toThrow(
+      /the sandbox cannot run jobs: .*set SANDBOX=none to run code unsandboxed \(unsafe\)/,
+    );
+  });
+
+  it('runs unsandboxed only when SANDBOX=none is set, warning loudly and in /healthz', async () => {
+    const worker = await startWorker(api, { SANDBOX: 'none' });
+    expect(worker.output()).toContain('SANDBOX=none: user code runs UNSANDBOXED');
+    const health = await request(api.server).get('/healthz').expect(200);
+    expect(health.body.warnings).toEqual([expect.stringMatching(/runs user code UNSANDBOXED \(SANDBOX=none\)$/)]);
+    const job = await waitForJob(api, await runCode(api, { 'main.py': EXIT_3 }, {}, 'unsandboxed'), isFinished);
+    expect(job.error_message).toContain('exit code 3');
+    await stopWorker(worker);
+  });
+});
