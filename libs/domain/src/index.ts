@@ -24,3 +24,4 @@ export * from './ports/cancel-signal.port';
 export * from './use-cases/cancel-job';
 export * from './use-cases/execute-job';
 export * from './use-cases/reap-jobs';
+export * from './model/utf8';

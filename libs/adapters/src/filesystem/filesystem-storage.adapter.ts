@@ -8,6 +8,7 @@ import {
   RunFiles,
   StoragePort,
   Submission,
+  completeUtf8Length,
   unsafePathReason,
 } from '@app/domain';
 import { randomUUID } from 'node:crypto';
@@ -272,18 +273,6 @@ async function kindOf(target: string): Promise<'file' | 'other' | undefined> {
     if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
     throw error;
   }
-}
-
-/** Length of the longest prefix that does not end inside a multi-byte UTF-8 character. */
-function completeUtf8Length(bytes: Buffer): number {
-  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
-    const byte = bytes[bytes.length - back];
-    if ((byte & 0xc0) !== 0x80) {
-      const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-      return needed > back ? bytes.length - back : bytes.length;
-    }
-  }
-  return bytes.length;
 }
 
 function errorCode(error: unknown): string | undefined {

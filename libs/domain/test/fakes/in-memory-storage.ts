@@ -1,4 +1,16 @@
-import { Conflict, IncomingFile, Invalid, JsonObject, LogChunk, NotFound, RunFiles, StoragePort, Submission, unsafePathReason } from '@app/domain';
+import {
+  completeUtf8Length,
+  Conflict,
+  IncomingFile,
+  Invalid,
+  JsonObject,
+  LogChunk,
+  NotFound,
+  RunFiles,
+  StoragePort,
+  Submission,
+  unsafePathReason,
+} from '@app/domain';
 // Test code may share the adapter's parser: config parsing is not what this fake stands in for.
 import { parseConfig } from '../../../adapters/src/filesystem/config-file';
 
@@ -108,14 +120,3 @@ export class InMemoryStorage extends StoragePort {
   }
 }
 
-/** Same rule as the filesystem adapter: a chunk never ends inside a multi-byte character. */
-function completeUtf8Length(bytes: Buffer): number {
-  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
-    const byte = bytes[bytes.length - back];
-    if ((byte & 0xc0) !== 0x80) {
-      const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-      return needed > back ? bytes.length - back : bytes.length;
-    }
-  }
-  return bytes.length;
-}
