@@ -17,7 +17,7 @@ import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, wr
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { UnpackBudget, UnpackLimits, archiveFormat, unpackArchive } from './archive-unpacker';
-import { BoundedCache } from './bounded-cache';
+import { BoundedCache } from '../support/bounded-cache';
 import { parseConfig } from './config-file';
 
 export interface FileSystemStorageOptions extends UnpackLimits {

@@ -55,6 +55,8 @@ describe('MlflowTrackingAdapter (real MLflow)', () => {
     const second = await adapter.startRun(name, 'after', {});
     expect(second.experimentId).toBe(first.experimentId);
     expect((await adapter.getRun(second.runId))?.status).toBe('RUNNING');
+    const { experiment } = await mlflow<{ experiment: { lifecycle_stage: string } }>(`experiments/get?experiment_id=${first.experimentId}`);
+    expect(experiment.lifecycle_stage).toBe('active');
   });
 
   it('creates one experiment when several runs start at once under a new name', async () => {

@@ -1,5 +1,6 @@
 import { MetricPoint, RunStatus, RunSummary, TrackedRun, TrackingPort } from '@app/domain';
 import { MlflowApiError, MlflowRestClient, MlflowTrackingOptions } from './mlflow-rest.client';
+import { BoundedCache } from '../support/bounded-cache';
 
 export type { MlflowTrackingOptions } from './mlflow-rest.client';
 
@@ -35,6 +36,10 @@ interface WireRun {
 /** TrackingPort over MLflow's REST API 2.0; artifacts go through the server's artifact proxy. */
 export class MlflowTrackingAdapter extends TrackingPort {
   private readonly rest: MlflowRestClient;
+  /** Experiment ids by name: one lookup per worker instead of one per job. */
+  private readonly experiments = new Map<string, string>();
+  /** Artifact roots of runs this adapter created, so logging an artifact needs no runs/get. */
+  private readonly artifactUris = new BoundedCache<string>(1000);
 
   constructor(options: MlflowTrackingOptions) {
     super();
@@ -42,13 +47,18 @@ export class MlflowTrackingAdapter extends TrackingPort {
   }
 
   async startRun(experimentName: string, runName: string, tags: Record<string, string>): Promise<TrackedRun> {
-    const experimentId = await this.experimentId(experimentName);
-    const { run } = await this.rest.post<{ run: WireRun }>('runs/create', {
-      experiment_id: experimentId,
-      run_name: runName,
-      start_time: Date.now(),
-      tags: keyValues(tags, MLFLOW_LIMITS.tagValueLength),
-    });
+    const cached = this.experiments.get(experimentName);
+    let run: WireRun;
+    try {
+      run = await this.createRun(cached ?? (await this.experimentId(experimentName)), runName, tags);
+    } catch (error) {
+      // The cached experiment may have been deleted since: look it up again (restoring it) once.
+      if (!cached || !(error instanceof MlflowApiError)) throw error;
+      this.experiments.delete(experimentName);
+      run = await this.createRun(await this.experimentId(experimentName), runName, tags);
+    }
+    this.experiments.set(experimentName, run.info.experiment_id);
+    this.artifactUris.set(run.info.run_id, run.info.artifact_uri);
     return { runId: run.info.run_id, experimentId: run.info.experiment_id };
   }
 
@@ -75,13 +85,13 @@ export class MlflowTrackingAdapter extends TrackingPort {
 
   async logArtifact(runId: string, artifactPath: string, content: Uint8Array): Promise<void> {
     const segments = artifactSegments(artifactPath);
-    const run = await this.fetchRun(runId);
-    if (!run) throw new Error(`cannot log artifact ${artifactPath}: run ${runId} does not exist`);
+    const artifactUri = this.artifactUris.get(runId) ?? (await this.fetchRun(runId))?.info.artifact_uri;
+    if (!artifactUri) throw new Error(`cannot log artifact ${artifactPath}: run ${runId} does not exist`);
     // The run's artifact_uri is mlflow-artifacts:/{experimentId}/{runId}/artifacts when the
     // server proxies artifacts (--serve-artifacts); the proxy serves that path under its own root.
-    const root = /^mlflow-artifacts:(?:\/\/[^/]*)?\/*(.+)$/.exec(run.info.artifact_uri)?.[1];
+    const root = /^mlflow-artifacts:(?:\/\/[^/]*)?\/*(.+)$/.exec(artifactUri)?.[1];
     if (!root) {
-      throw new Error(`run ${runId} stores artifacts at ${run.info.artifact_uri}, which the tracking server does not proxy (start it with --serve-artifacts)`);
+      throw new Error(`run ${runId} stores artifacts at ${artifactUri}, which the tracking server does not proxy (start it with --serve-artifacts)`);
     }
     const path = [...root.split('/'), ...segments].map(encodeURIComponent).join('/');
     await this.rest.put(`/api/2.0/mlflow-artifacts/artifacts/${path}`, content);
@@ -107,6 +117,16 @@ export class MlflowTrackingAdapter extends TrackingPort {
   /** Whether the tracking server answers /health; for health checks, never throws. */
   ping(): Promise<boolean> {
     return this.rest.ping();
+  }
+
+  private async createRun(experimentId: string, runName: string, tags: Record<string, string>): Promise<WireRun> {
+    const { run } = await this.rest.post<{ run: WireRun }>('runs/create', {
+      experiment_id: experimentId,
+      run_name: runName,
+      start_time: Date.now(),
+      tags: keyValues(tags, MLFLOW_LIMITS.tagValueLength),
+    });
+    return run;
   }
 
   private async fetchRun(runId: string): Promise<WireRun | undefined> {

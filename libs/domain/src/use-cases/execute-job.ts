@@ -61,23 +61,14 @@ export class ExecuteJob {
       await this.endQuietly(run.runId, 'FAILED');
       return this.finish(jobId, 'failed', (error as Error).message);
     }
-    await this.uploadLog(jobId, run.runId);
-
-    if (outcome.kind === 'aborted' && stop.reason === 'shutdown') {
-      await this.endQuietly(run.runId, 'KILLED');
+    const ending = endingOf(outcome, stop);
+    // The log upload and the run's final status are independent round trips: do them together.
+    await Promise.all([this.uploadLog(jobId, run.runId), this.endQuietly(run.runId, ending.runStatus)]);
+    if (ending.jobStatus === 'pending') {
       await this.status.update(jobId, { status: 'pending', startedAt: null, runId: null, experimentId: null });
       return { outcome: 'requeue' };
     }
-    if (outcome.kind === 'aborted') {
-      await this.endQuietly(run.runId, 'KILLED');
-      return this.finish(jobId, 'cancelled', 'cancelled while running');
-    }
-    if (outcome.kind === 'succeeded') {
-      await this.endQuietly(run.runId, 'FINISHED');
-      return this.finish(jobId, 'completed', null);
-    }
-    await this.endQuietly(run.runId, 'FAILED');
-    return this.finish(jobId, 'failed', describeFailure(outcome));
+    return this.finish(jobId, ending.jobStatus, ending.errorMessage);
   }
 
   private async runSandboxed(payload: JobPayload, run: TrackedRun, stop: AbortSignal, gpu?: string): Promise<SandboxOutcome> {
@@ -120,6 +111,20 @@ export class ExecuteJob {
   private isoNow(): string {
     return new Date(this.clock.now()).toISOString();
   }
+}
+
+interface Ending {
+  runStatus: Exclude<RunStatus, 'RUNNING'>;
+  jobStatus: 'pending' | 'completed' | 'failed' | 'cancelled';
+  errorMessage: string | null;
+}
+
+/** Shutdown puts the job back to pending; a cancel ends it cancelled; the rest is what the run did. */
+function endingOf(outcome: SandboxOutcome, stop: AbortSignal): Ending {
+  if (outcome.kind === 'aborted' && stop.reason === 'shutdown') return { runStatus: 'KILLED', jobStatus: 'pending', errorMessage: null };
+  if (outcome.kind === 'aborted') return { runStatus: 'KILLED', jobStatus: 'cancelled', errorMessage: 'cancelled while running' };
+  if (outcome.kind === 'succeeded') return { runStatus: 'FINISHED', jobStatus: 'completed', errorMessage: null };
+  return { runStatus: 'FAILED', jobStatus: 'failed', errorMessage: describeFailure(outcome) };
 }
 
 /** The error_message a person reads for a run that did not succeed. */
