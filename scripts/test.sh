@@ -22,6 +22,13 @@ if ! command -v bwrap >/dev/null 2>&1; then
   fi
 fi
 
+# The sandbox uid (65534) opens the venv itself. A clone under a private folder (such as /root)
+# is out of its reach, so the venv then lives in a world-readable place instead.
+if [[ -z "${VENV_DIR:-}" && $(id -u) -eq 0 ]] && ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$root"; then
+  export VENV_DIR=/var/tmp/leadersboard-venv
+  echo "note: uid 65534 cannot reach $root; the venv goes to VENV_DIR=$VENV_DIR"
+fi
+
 step "python venv (MLflow server and job runtime)"
 bash scripts/setup-python.sh
 

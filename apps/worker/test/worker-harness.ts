@@ -16,7 +16,13 @@ export interface RunningWorker {
 /** Starts the built worker (dist/) as a real process sharing the API's Redis prefix and SHARED_DIR. */
 export async function startWorker(api: RunningApi, env: Record<string, string> = {}): Promise<RunningWorker> {
   const child = spawn(process.execPath, [WORKER_MAIN], {
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...api.env, API_TOKENS: '', ...env },
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...(process.env.VENV_DIR ? { PYTHON_BIN: path.join(process.env.VENV_DIR, 'bin', 'python') } : {}),
+      ...api.env,
+      API_TOKENS: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -71,6 +71,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
   private readonly launcherPath: string;
   private readonly tracking: RelayAddress;
   private layout?: Promise<HostLayout>;
+  private boundLauncher?: Promise<string>;
   private cgroups?: Promise<CgroupSupport>;
 
   constructor(private readonly options: BubblewrapSandboxOptions) {
@@ -158,7 +159,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     const options = bwrapArgs({
       layout: await this.hostLayout(),
       venvDir: this.venvDir,
-      launcherPath: this.launcherPath,
+      launcherPath: await this.boundLauncher!,
       submissionDir: request.submissionDir,
       outputDir: request.outputDir,
       jobFiles: job.jobFiles,
@@ -246,6 +247,19 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
   private async makeWorkDir(): Promise<void> {
     const created = await mkdir(this.options.workDir, { recursive: true });
     if (created !== undefined) await chmod(this.options.workDir, 0o711);
+    this.boundLauncher ??= this.copyLauncher();
+    await this.boundLauncher;
+  }
+
+  /**
+   * bwrap opens bind sources as the sandbox uid, which may not reach the checkout (a clone under
+   * /root, say); the work dir it must reach anyway, so the launcher is bound from a copy there.
+   */
+  private async copyLauncher(): Promise<string> {
+    const copy = path.join(this.options.workDir, 'launcher.py');
+    await copyFile(this.launcherPath, copy);
+    await chmod(copy, 0o644);
+    return copy;
   }
 
   private cgroupSupport(): Promise<CgroupSupport> {
