@@ -20,6 +20,7 @@ export class JobProcessor {
   private connection?: Redis;
   private unsubscribe?: () => Promise<void>;
   private poller?: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -35,11 +36,11 @@ export class JobProcessor {
   }
 
   async start(): Promise<void> {
-    this.unsubscribe = await this.cancelSignal.subscribe((jobId) => this.running.get(jobId)?.abort('cancel'));
+    await this.watchCancels();
     // BullMQ workers need unlimited retries per request: a blocking fetch must survive a Redis restart.
     this.connection = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
     this.connection.on('error', () => undefined);
-    this.worker = new Worker<JobPayload>(JOB_QUEUE_NAME, (job, token) => this.process(job, token), {
+    this.worker = new Worker<JobPayload>(JOB_QUEUE_NAME, (job, token) => this.handle(job, token), {
       connection: this.connection,
       prefix: bullPrefix(this.config.redisPrefix),
       concurrency: this.config.workerConcurrency,
@@ -48,11 +49,17 @@ export class JobProcessor {
       maxStalledCount: 1,
     });
     this.worker.on('error', (error) => this.logger.warn(`queue connection: ${error.message}`));
+  }
+
+  /** Cancels reach a run by broadcast, and by a poll of the statuses in case a broadcast was missed. */
+  async watchCancels(): Promise<void> {
+    this.unsubscribe = await this.cancelSignal.subscribe((jobId) => this.running.get(jobId)?.abort('cancel'));
     this.poller = setInterval(() => void this.abortCancelled(), CANCEL_POLL_MS);
   }
 
   /** Stops taking jobs, kills running ones and puts them back to pending, then returns. */
   async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.poller);
     const closing = this.worker?.close();
     for (const controller of this.running.values()) controller.abort('shutdown');
@@ -61,18 +68,17 @@ export class JobProcessor {
     await this.connection?.quit().catch(() => this.connection?.disconnect());
   }
 
-  private async process(job: QueueJob<JobPayload>, token?: string): Promise<string> {
+  /** Runs one delivered job; BullMQ calls this for each job it hands to this worker. */
+  async handle(job: Pick<QueueJob<JobPayload>, 'data' | 'moveToDelayed'>, token?: string): Promise<string> {
     const jobId = job.data.job_id;
+    // A job delivered while the worker stops goes straight back, untouched.
+    if (this.stopping) await requeue(job, token);
     const controller = new AbortController();
     this.running.set(jobId, controller);
     const gpu = this.slots.take();
     try {
       const execution = await this.executeJob.execute(job.data, controller.signal, gpu);
-      if (execution.outcome === 'requeue') {
-        // Back to the queue without counting an attempt: the job was not at fault.
-        await job.moveToDelayed(Date.now(), token);
-        throw new DelayedError();
-      }
+      if (execution.outcome === 'requeue') await requeue(job, token);
       if (execution.outcome === 'skipped') this.logger.log(`skipped ${jobId}: ${execution.reason}`);
       return execution.outcome === 'finished' ? execution.job.status : execution.outcome;
     } catch (error) {
@@ -95,4 +101,10 @@ export class JobProcessor {
       if (job && isFinal(job.status)) controller.abort('cancel');
     }
   }
+}
+
+/** Back to the queue without counting an attempt: the job was not at fault. */
+async function requeue(job: Pick<QueueJob<JobPayload>, 'moveToDelayed'>, token?: string): Promise<never> {
+  await job.moveToDelayed(Date.now(), token);
+  throw new DelayedError();
 }

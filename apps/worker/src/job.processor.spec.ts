@@ -1,0 +1,96 @@
+import { DelayedError } from 'bullmq';
+import { AppConfig } from '@app/adapters';
+import { ExecuteJob, JobPayload } from '@app/domain';
+import { FixedClock } from '../../../libs/domain/test/fakes/fixed-clock';
+import { InMemoryCancelSignal } from '../../../libs/domain/test/fakes/in-memory-cancel-signal';
+import { InMemoryJobStatus } from '../../../libs/domain/test/fakes/in-memory-job-status';
+import { InMemoryStorage } from '../../../libs/domain/test/fakes/in-memory-storage';
+import { InMemoryTracking } from '../../../libs/domain/test/fakes/in-memory-tracking';
+import { ScriptedSandbox } from '../../../libs/domain/test/fakes/scripted-sandbox';
+import { JobProcessor } from './job.processor';
+
+const limits = { timeoutSeconds: 30, memoryMb: 256, pidsMax: 32 };
+
+/** The processor with every port faked: what BullMQ would call, without Redis. */
+describe('JobProcessor (fakes)', () => {
+  let status: InMemoryJobStatus;
+  let storage: InMemoryStorage;
+  let sandbox: ScriptedSandbox;
+  let cancels: InMemoryCancelSignal;
+  let processor: JobProcessor;
+
+  beforeEach(async () => {
+    status = new InMemoryJobStatus();
+    storage = new InMemoryStorage();
+    sandbox = new ScriptedSandbox();
+    cancels = new InMemoryCancelSignal();
+    const execute = new ExecuteJob(status, storage, new InMemoryTracking(), sandbox, new FixedClock(), {
+      experimentName: 'leaderboard',
+      limits: { small: limits, medium: limits },
+    });
+    const config = { workerGpus: ['0', '1'] } as AppConfig;
+    processor = new JobProcessor(config, execute, cancels, status);
+    await processor.watchCancels();
+  });
+  afterEach(async () => {
+    await processor.stop();
+  });
+
+  async function delivered(jobId: string, entrypoint: string) {
+    await storage.save(`sub-${jobId}`, [storage.stageIncoming(entrypoint, '')]);
+    await storage.saveMetadata({ submissionId: `sub-${jobId}`, userId: 'alice', entrypoint, configFile: null, files: [], metadata: {}, createdAt: 'then' });
+    await status.create(
+      { jobId, submissionId: `sub-${jobId}`, userId: 'alice', entrypoint, configFile: null, config: {}, resourceClass: 'small', createdAt: 'then' },
+      { jobsPerHour: 100, concurrentJobs: 100 },
+      Date.now(),
+    );
+    const data: JobPayload = { job_id: jobId, submission_id: `sub-${jobId}`, entrypoint, config_file: null, config: {}, resource_class: 'small' };
+    return { data, moveToDelayed: jest.fn(async () => undefined) };
+  }
+
+  const started = (count: number) =>
+    new Promise<void>((resolve) => {
+      sandbox.onStart = () => {
+        if (sandbox.requests.length >= count) resolve();
+      };
+    });
+
+  it('returns the final status of a run', async () => {
+    expect(await processor.handle(await delivered('j1', 'succeed.py'))).toBe('completed');
+  });
+
+  it('gives each concurrent run its own GPU and takes it back after', async () => {
+    const running = started(2);
+    const first = processor.handle(await delivered('j1', 'hang.py'));
+    const second = processor.handle(await delivered('j2', 'hang.py'));
+    await running;
+    expect(sandbox.requests.map((request) => request.gpu).sort()).toEqual(['0', '1']);
+    await cancels.publish('j1');
+    await cancels.publish('j2');
+    expect(await Promise.all([first, second])).toEqual(['cancelled', 'cancelled']);
+    await processor.handle(await delivered('j3', 'succeed.py'));
+    expect(sandbox.requests[2].gpu).toBe('0');
+  });
+
+  it('kills a run when its job is cancelled elsewhere, even if the broadcast was missed', async () => {
+    const running = started(1);
+    const handled = processor.handle(await delivered('j1', 'hang.py'));
+    await running;
+    await status.update('j1', { status: 'cancelled', errorMessage: 'cancelled by alice' });
+    expect(await handled).toBe('cancelled');
+  });
+
+  it('on stop, hands running jobs back to the queue without counting an attempt', async () => {
+    const running = started(1);
+    const job = await delivered('j1', 'hang.py');
+    const handled = processor.handle(job, 'lock-token');
+    await running;
+    await processor.stop();
+    await expect(handled).rejects.toBeInstanceOf(DelayedError);
+    expect(job.moveToDelayed).toHaveBeenCalledWith(expect.any(Number), 'lock-token');
+    expect((await status.get('j1'))?.status).toBe('pending');
+    const late = await delivered('j2', 'succeed.py');
+    await expect(processor.handle(late)).rejects.toBeInstanceOf(DelayedError);
+    expect(sandbox.requests).toHaveLength(1);
+  });
+});
