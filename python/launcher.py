@@ -44,7 +44,9 @@ def main() -> None:
     returncode = child.wait()
     if returncode < 0:
         report(args.status_fd, f"signal {-returncode}")
-        signal.signal(-returncode, signal.SIG_DFL)
+        # Die the way the child did; SIGKILL and SIGSTOP cannot (and need not) be reset first.
+        if -returncode not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(-returncode, signal.SIG_DFL)
         os.kill(os.getpid(), -returncode)
     report(args.status_fd, f"exit {returncode}")
     sys.exit(returncode)

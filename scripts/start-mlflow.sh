@@ -30,6 +30,7 @@ allowed="127.0.0.1:$port,localhost:$port,mlflow:$port"
 [[ ",$allowed," == *",$host:$port,"* ]] || allowed="$allowed,$host:$port"
 
 # The job runner serves GenAI features (judges, trace rollups) we do not use; it costs ~230 MB.
+export MLFLOW_DISABLE_TELEMETRY=true
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION="${MLFLOW_SERVER_ENABLE_JOB_EXECUTION:-false}"
 
 exec "$venv/bin/mlflow" server \

@@ -64,3 +64,38 @@ attempt('write_submission', lambda: open('main.py', 'a').write('#'))
 print('REPORT ' + json.dumps(seen), flush=True)
 `;
 }
+
+/** Tries to cheat through MLflow: rewrite another run's metric, read it, delete it; then logs its own. */
+export function tampersWith(victimRunId: string): string {
+  return `${ARGS}import json, mlflow
+from mlflow.tracking import MlflowClient
+client = MlflowClient()
+seen = {}
+def attempt(name, action):
+    try:
+        action()
+        seen[name] = 'ALLOWED'
+    except Exception as error:
+        seen[name] = 'DENIED ' + str(error)[:120]
+attempt('log_to_victim', lambda: client.log_metric(${JSON.stringify(victimRunId)}, 'image_AUROC', 1.0))
+attempt('read_victim', lambda: client.get_run(${JSON.stringify(victimRunId)}))
+attempt('delete_victim', lambda: client.delete_run(${JSON.stringify(victimRunId)}))
+attempt('new_run', lambda: client.create_run(client.get_run(mlflow.active_run().info.run_id if mlflow.active_run() else __import__('os').environ['MLFLOW_RUN_ID']).info.experiment_id))
+with mlflow.start_run():
+    mlflow.log_metric('image_AUROC', 0.5)
+print('REPORT ' + json.dumps(seen), flush=True)
+`;
+}
+
+/** The usual thing users do: train a scikit-learn model and log it with MLflow's flavor. */
+export const LOGS_SKLEARN_MODEL = `${ARGS}import mlflow
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+features, labels = load_digits(return_X_y=True)
+model = LogisticRegression(max_iter=300).fit(features[:500], labels[:500])
+with mlflow.start_run():
+    mlflow.log_param('max_iter', 300)
+    mlflow.log_metric('accuracy', model.score(features[500:], labels[500:]))
+    mlflow.sklearn.log_model(model, name='model')
+print('logged model', flush=True)
+`;

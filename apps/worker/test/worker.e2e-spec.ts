@@ -3,14 +3,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { auth, RunningApi, startApi } from '../../api/test/harness';
-import { EXIT_3, FORK_BOMB, hangsWithGrandchild, LOGS_METRIC, MEMORY_BOMB, SLEEPS, snoops } from './programs';
+import { TrackingPort } from '@app/domain';
+import { EXIT_3, FORK_BOMB, hangsWithGrandchild, LOGS_METRIC, LOGS_SKLEARN_MODEL, MEMORY_BOMB, SLEEPS, snoops, tampersWith } from './programs';
 import { freePort, isFinished, jobStatus, runCode, RunningWorker, sleep, startWorker, stopWorker, waitForJob } from './worker-harness';
 
 // Real processes, real sandbox: runs take seconds, recovery tests tens of seconds.
 jest.setTimeout(120_000);
 
-// 'medium' is the class with a short timeout here; importing mlflow alone can take seconds on 2 busy cores.
-const LIMITS = { JOB_TIMEOUT_SMALL_S: '60', JOB_TIMEOUT_MEDIUM_S: '2', JOB_MEMORY_SMALL_MB: '256', JOB_PIDS_MAX: '64', JOB_STALL_S: '2', WORKER_CONCURRENCY: '2' };
+// 'small' has room for real work (importing mlflow alone can take seconds on 2 busy cores);
+// 'medium' is the tight class the timeout and memory tests use.
+const LIMITS = { JOB_TIMEOUT_SMALL_S: '60', JOB_MEMORY_SMALL_MB: '1024', JOB_TIMEOUT_MEDIUM_S: '2', JOB_MEMORY_MEDIUM_MB: '256', JOB_PIDS_MAX: '64', JOB_STALL_S: '2', WORKER_CONCURRENCY: '2' };
 
 function processAlive(marker: number): boolean {
   try {
@@ -54,6 +56,15 @@ describe('worker: sandboxed runs recorded in MLflow (real Redis, MLflow, sandbox
     expect(JSON.stringify(artifacts)).toContain('logs/job.log');
   });
 
+  it('logs a scikit-learn model through the relay, params and metrics included', async () => {
+    const job = await waitForJob(api, await runCode(api, { 'main.py': LOGS_SKLEARN_MODEL }), isFinished);
+    const logs = (await request(api.server).get(`/jobs/${job.job_id}/logs`).set(auth('alice'))).text;
+    expect({ status: job.status, error: job.error_message }).toEqual({ status: 'completed', error: null });
+    expect(logs).toContain('logged model');
+    const run = await api.app.get(TrackingPort).getRun(job.run_id!);
+    expect(run).toMatchObject({ status: 'FINISHED', params: { max_iter: '300' }, metrics: { accuracy: expect.any(Number) } });
+  });
+
   it('fails with the exit code and the last lines of stderr', async () => {
     const job = await waitForJob(api, await runCode(api, { 'main.py': EXIT_3 }), isFinished);
     expect(job.status).toBe('failed');
@@ -67,7 +78,7 @@ describe('worker: sandboxed runs recorded in MLflow (real Redis, MLflow, sandbox
   });
 
   it('reports a memory bomb as out of memory', async () => {
-    const job = await waitForJob(api, await runCode(api, { 'main.py': MEMORY_BOMB }), isFinished);
+    const job = await waitForJob(api, await runCode(api, { 'main.py': MEMORY_BOMB }, { resource_class: 'medium' }), isFinished);
     expect(job).toMatchObject({ status: 'failed', error_message: 'out of memory (limit 256 MiB)' });
   });
 
@@ -105,6 +116,21 @@ describe('worker: sandboxed runs recorded in MLflow (real Redis, MLflow, sandbox
     expect(report.write_submission).toMatch(/^DENIED/);
     expect(logs).not.toContain('worker-secret-value');
     expect(logs).not.toContain(api.env.REDIS_PREFIX);
+  });
+
+  it('keeps a job to its own MLflow run: no rewriting, reading or deleting another user\'s run', async () => {
+    const victim = await api.app.get(TrackingPort).startRun(api.config.experimentName, 'victim', { user_id: 'bob' });
+    await api.app.get(TrackingPort).logMetrics(victim.runId, [{ key: 'image_AUROC', value: 0.61 }]);
+    const job = await waitForJob(api, await runCode(api, { 'main.py': tampersWith(victim.runId) }), isFinished);
+    const logs = (await request(api.server).get(`/jobs/${job.job_id}/logs`).set(auth('alice'))).text;
+    expect(job.status).toBe('completed');
+    const report = JSON.parse(logs.split('REPORT ')[1]);
+    for (const attempt of ['log_to_victim', 'read_victim', 'delete_victim', 'new_run']) {
+      expect(report[attempt]).toMatch(/^DENIED .*refused by the LeadersBoard sandbox/);
+    }
+    expect(await api.app.get(TrackingPort).getRun(victim.runId)).toMatchObject({ status: 'RUNNING', metrics: { image_AUROC: 0.61 } });
+    const own = await request(api.server).get(`/jobs/${job.job_id}/results`).set(auth('alice')).expect(200);
+    expect(own.body.metrics).toEqual({ image_AUROC: 0.5 });
   });
 });
 

@@ -165,6 +165,12 @@ open("/output/result.json", "w").write(json.dumps({
     expect(outcome).toMatchObject({ kind: 'signal', signal: 'SIGTERM' });
   });
 
+  it('reports a SIGKILLed program as such, without a launcher traceback in the log', async () => {
+    const { outcome, log } = await runJob('import os, signal\nprint("before", flush=True)\nos.kill(os.getpid(), signal.SIGKILL)\n');
+    expect(outcome).toMatchObject({ kind: 'signal', signal: 'SIGKILL' });
+    expect(log).toBe('before\n');
+  });
+
   it('kills a job that runs past its timeout', async () => {
     const { outcome, seconds } = await runJob('import time\nprint("sleeping", flush=True)\ntime.sleep(60)\n', { limits: { timeoutSeconds: 2 } });
     expect(outcome).toEqual({ kind: 'timeout', seconds: 2 });
@@ -317,7 +323,7 @@ print("grandchild alive:", child.poll() is None)
       expect(report.host_path_in_cmdlines).toEqual([]);
       // bwrap sets PWD for --chdir.
       expect(Object.keys(report.environ).sort()).toEqual(
-        ['HOME', 'LANG', 'MLFLOW_EXPERIMENT_ID', 'MLFLOW_RUN_ID', 'MLFLOW_TRACKING_URI', 'MPLCONFIGDIR', 'PATH', 'PWD', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED'],
+        ['HOME', 'LANG', 'MLFLOW_DISABLE_TELEMETRY', 'MLFLOW_EXPERIMENT_ID', 'MLFLOW_RUN_ID', 'MLFLOW_TRACKING_URI', 'MPLCONFIGDIR', 'PATH', 'PWD', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED'],
       );
       expect(report.environ.PWD).toBe('/submission');
     });

@@ -132,7 +132,8 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
         await chown(jobDir, this.uid, this.gid);
         await chown(request.outputDir, this.uid, this.gid);
       }
-      const relay = await MlflowRelay.start(path.join(jobDir, 'mlflow.sock'), this.tracking.target, { uid: this.uid, gid: this.gid });
+      const scope = { runId: request.env.MLFLOW_RUN_ID ?? '', experimentId: request.env.MLFLOW_EXPERIMENT_ID ?? '' };
+      const relay = await MlflowRelay.start(path.join(jobDir, 'mlflow.sock'), this.tracking.target, scope, { uid: this.uid, gid: this.gid });
       cleanups.push(() => relay.close());
       const cgroup = await this.createCgroup(request);
       if (cgroup) cleanups.push(() => cgroup.remove());

@@ -110,6 +110,7 @@ describe('sandboxEnv', () => {
       HOME: '/tmp',
       LANG: 'C.UTF-8',
       PYTHONUNBUFFERED: '1',
+      MLFLOW_DISABLE_TELEMETRY: 'true',
       PYTHONDONTWRITEBYTECODE: '1',
       MPLCONFIGDIR: '/tmp',
       MLFLOW_TRACKING_URI: 'http://127.0.0.1:5010',

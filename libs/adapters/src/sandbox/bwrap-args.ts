@@ -141,6 +141,8 @@ export function sandboxEnv(input: SandboxEnvInput): Record<string, string> {
     PYTHONDONTWRITEBYTECODE: '1',
     MPLCONFIGDIR: input.home,
     MLFLOW_TRACKING_URI: input.trackingUri,
+    // The sandbox has no route out; usage telemetry would only time out.
+    MLFLOW_DISABLE_TELEMETRY: 'true',
   });
   if (input.cudaVisibleDevices !== undefined) env.CUDA_VISIBLE_DEVICES = input.cudaVisibleDevices;
   return env;

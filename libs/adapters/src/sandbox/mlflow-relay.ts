@@ -1,5 +1,7 @@
 import { chmod, chown, rm } from 'node:fs/promises';
+import * as http from 'node:http';
 import * as net from 'node:net';
+import { relayVerdict, RelayScope } from './relay-policy';
 
 /** Where the relay connects, and how code in the sandbox names MLflow. */
 export interface RelayAddress {
@@ -26,29 +28,39 @@ export function relayAddress(trackingUri: string): RelayAddress {
 
 /** Enough for MLflow's client (a small connection pool); more is a job hammering the server. */
 const MAX_CONNECTIONS = 32;
+/** JSON API bodies are read whole to check them; artifact uploads stream through unread. */
+const MAX_JSON_BODY = 16 * 2 ** 20;
 
 /**
- * The host end of a job's only way out: a unix socket whose every connection is piped to MLflow's
- * TCP port. The destination is fixed here; code in the sandbox cannot choose another one.
+ * The host end of a job's only way out: an HTTP proxy on a unix socket that forwards to MLflow
+ * what the scope allows (the job's own run) and answers everything else 403. The destination is
+ * fixed here; code in the sandbox cannot choose another one.
  */
 export class MlflowRelay {
-  private readonly connections = new Set<net.Socket>();
+  private readonly sockets = new Set<net.Socket>();
 
   private constructor(
-    private readonly server: net.Server,
+    private readonly server: http.Server,
     readonly socketPath: string,
+    private readonly target: { host: string; port: number },
+    private readonly scope: RelayScope,
   ) {}
 
   static async start(
     socketPath: string,
     target: { host: string; port: number },
+    scope: Omit<RelayScope, 'modelIds'>,
     owner?: { uid: number; gid: number },
   ): Promise<MlflowRelay> {
     await rm(socketPath, { force: true });
-    const server = net.createServer();
+    const server = http.createServer();
     server.maxConnections = MAX_CONNECTIONS;
-    const relay = new MlflowRelay(server, socketPath);
-    server.on('connection', (client) => relay.pipe(client, target));
+    const relay = new MlflowRelay(server, socketPath, target, { ...scope, modelIds: new Set() });
+    server.on('connection', (socket) => {
+      relay.sockets.add(socket);
+      socket.on('close', () => relay.sockets.delete(socket));
+    });
+    server.on('request', (request, response) => void relay.handle(request, response));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(socketPath, () => {
@@ -63,22 +75,71 @@ export class MlflowRelay {
   }
 
   async close(): Promise<void> {
-    for (const connection of this.connections) connection.destroy();
+    for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await rm(this.socketPath, { force: true });
   }
 
-  private pipe(client: net.Socket, target: { host: string; port: number }): void {
-    const upstream = net.connect(target.port, target.host);
-    for (const socket of [client, upstream]) {
-      this.connections.add(socket);
-      socket.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-      socket.on('close', () => this.connections.delete(socket));
+  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://relay');
+    const method = request.method ?? 'GET';
+    const isJsonCall = /\/api\/2\.0\/mlflow\//.test(url.pathname) && method !== 'GET';
+    let raw: Buffer | undefined;
+    let body: Record<string, unknown> | undefined;
+    try {
+      if (isJsonCall) {
+        raw = await readBody(request);
+        body = raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+      }
+    } catch (error) {
+      return refuse(response, 400, `the relay could not read the request body: ${(error as Error).message}`);
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
+    const reason = relayVerdict({ method, path: url.pathname, query: url.searchParams, body }, this.scope);
+    if (reason) return refuse(response, 403, `refused by the LeadersBoard sandbox: ${reason}`);
+
+    const learnsModel = method === 'POST' && url.pathname.endsWith('/logged-models');
+    const upstream = http.request(
+      { host: this.target.host, port: this.target.port, method, path: request.url, headers: request.headers },
+      (answer) => {
+        if (!learnsModel) {
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(response);
+          return;
+        }
+        void readBody(answer).then((text) => {
+          const modelId = /"model_id"\s*:\s*"([^"]+)"/.exec(text.toString('utf8'))?.[1];
+          if (modelId) this.scope.modelIds.add(modelId);
+          response.writeHead(answer.statusCode ?? 502, answer.headers);
+          response.end(text);
+        }, () => response.destroy());
+      },
+    );
+    upstream.on('error', (error) => refuse(response, 502, `MLflow is unreachable from the relay: ${error.message}`));
+    if (raw) upstream.end(raw);
+    else request.pipe(upstream);
   }
+}
+
+function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_JSON_BODY) reject(new Error(`body larger than ${MAX_JSON_BODY} bytes`));
+      else chunks.push(chunk);
+    });
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+}
+
+function refuse(response: http.ServerResponse, status: number, message: string): void {
+  if (response.headersSent) {
+    response.destroy();
+    return;
+  }
+  const errorCode = status === 403 ? 'PERMISSION_DENIED' : status === 400 ? 'INVALID_PARAMETER_VALUE' : 'TEMPORARILY_UNAVAILABLE';
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify({ error_code: errorCode, message }));
 }

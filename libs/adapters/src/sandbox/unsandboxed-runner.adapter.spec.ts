@@ -70,7 +70,7 @@ print("done")
     expect(seen.cwd).toBe(path.join(path.dirname(outputDir), 'submission'));
     expect(seen.env).not.toContain('API_TOKENS');
     expect(seen.env).toEqual(
-      ['HOME', 'LANG', 'MLFLOW_RUN_ID', 'MLFLOW_TRACKING_URI', 'MPLCONFIGDIR', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'TMPDIR'],
+      ['HOME', 'LANG', 'MLFLOW_DISABLE_TELEMETRY', 'MLFLOW_RUN_ID', 'MLFLOW_TRACKING_URI', 'MPLCONFIGDIR', 'PATH', 'PYTHONDONTWRITEBYTECODE', 'PYTHONUNBUFFERED', 'TMPDIR'],
     );
   });
 
