@@ -50,6 +50,9 @@ export async function startApi(env: Record<string, string> = {}): Promise<Runnin
       await app.close();
       const redis = new Redis(testRedisUrl());
       await deleteKeys(redis, prefix);
+      // A worker process that stopped a moment ago may still flush a BullMQ key; sweep once more.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await deleteKeys(redis, prefix);
       await redis.quit();
       await rm(sharedDir, { recursive: true, force: true });
     },
