@@ -26,6 +26,7 @@ import { cpuLine, cpuSnapshot } from './lib/cpu';
 import { closedLoop, httpLoad, LoadResult } from './lib/load';
 import { multipartBody, MULTIPART_TYPE, pythonFile, streamUpload } from './lib/multipart';
 import { drift, fmt, mb, Sample, summarize, Summary, table, verdict } from './lib/stats';
+import { reportProblems } from './lib/report';
 
 const MB = 2 ** 20;
 const int = (name: string, fallback: number) => {
@@ -465,13 +466,7 @@ async function main(): Promise<number> {
     await cleanup();
   }
 
-  if (problems.length > 0) {
-    log();
-    log('FAILED: the benchmark saw errors:');
-    for (const problem of problems) log(`- ${problem}`);
-    return 1;
-  }
-  return 0;
+  return reportProblems(problems, log);
 }
 
 function toRun(label: string, inFlight: number, loop: Awaited<ReturnType<typeof closedLoop>>): Run {

@@ -41,6 +41,7 @@ import { callLabel, MlflowServer, ProxiedCall, TimingProxy } from './lib/mlflow-
 import { multipartBody, MULTIPART_TYPE } from './lib/multipart';
 import { fmt, mb, percentile, table, verdict } from './lib/stats';
 import { ensureBothBuilt, unixNow, WorkerProcess } from './lib/worker-process';
+import { reportProblems } from './lib/report';
 
 const int = (name: string, fallback: number, min = 0) => {
   const raw = process.env[name]?.trim();
@@ -560,13 +561,7 @@ async function main(): Promise<number> {
     await cleanup();
   }
 
-  if (problems.length > 0) {
-    log();
-    log('FAILED: the benchmark saw errors:');
-    for (const problem of problems) log(`- ${problem}`);
-    return 1;
-  }
-  return 0;
+  return reportProblems(problems, log);
 }
 
 const PHASE_NAMES: Record<string, string> = {

@@ -1,30 +1,14 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { buildIfStale, builtAt, ROOT } from './build';
+import { ChildService } from './child-service';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 
-export const ROOT = path.resolve(__dirname, '..', '..');
+export { ROOT };
 export const BUILT_MAIN = path.join(ROOT, 'dist', 'apps', 'api', 'main.js');
 /** BENCH_API_MAIN benchmarks another bundle (e.g. a patched copy) instead of the built one. */
 export const API_MAIN = process.env.BENCH_API_MAIN ? path.resolve(process.env.BENCH_API_MAIN) : BUILT_MAIN;
-
-/** Newest modification time (ms) of the sources the API bundle is built from. */
-function newestSource(): { mtime: number; file: string } {
-  let newest = { mtime: 0, file: '' };
-  const visit = (entry: string) => {
-    const stat = statSync(entry);
-    if (stat.isDirectory()) {
-      for (const name of readdirSync(entry)) visit(path.join(entry, name));
-    } else if (/\.(ts|json)$/.test(entry) && !entry.endsWith('.spec.ts') && stat.mtimeMs > newest.mtime) {
-      newest = { mtime: stat.mtimeMs, file: path.relative(ROOT, entry) };
-    }
-  };
-  for (const dir of ['apps/api/src', 'libs/domain/src', 'libs/adapters/src']) visit(path.join(ROOT, dir));
-  for (const file of ['tsconfig.json', 'apps/api/tsconfig.app.json', 'nest-cli.json', 'package-lock.json']) {
-    if (existsSync(path.join(ROOT, file))) visit(path.join(ROOT, file));
-  }
-  return newest;
-}
 
 /** Runs `npm run build` when dist/apps/api/main.js is missing or older than any source it comes from. */
 export function ensureBuilt(log: (line: string) => void): void {
@@ -32,18 +16,10 @@ export function ensureBuilt(log: (line: string) => void): void {
     log(`build: skipped, BENCH_API_MAIN=${path.relative(ROOT, API_MAIN)}`);
     return;
   }
-  const newest = newestSource();
-  const built = existsSync(API_MAIN) ? statSync(API_MAIN).mtimeMs : 0;
-  if (built >= newest.mtime) {
-    log(`build: dist/apps/api/main.js is up to date`);
-    return;
-  }
-  log(built === 0 ? 'build: dist/apps/api/main.js is missing; running npm run build' : `build: ${newest.file} is newer than dist; running npm run build`);
-  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  const rebuilt = existsSync(API_MAIN) && statSync(API_MAIN).mtimeMs >= newest.mtime;
-  if (result.status !== 0) {
+  const { status, newest } = buildIfStale([API_MAIN], ['apps/api/src', 'apps/api/tsconfig.app.json'], log);
+  if (status !== 0) {
     // `npm run build` is `nest build api && nest build worker`; only the API bundle matters here.
-    if (!rebuilt) throw new Error(`npm run build failed (exit ${result.status}) and the API bundle was not rebuilt`);
+    if (builtAt([API_MAIN]) < newest) throw new Error(`npm run build failed (exit ${status}) and the API bundle was not rebuilt`);
     log('build: npm run build failed after the API bundle was rebuilt (the worker build?); benchmarking the fresh API bundle');
   }
 }
@@ -81,39 +57,25 @@ export function resetPeak(pid: number): boolean {
   }
 }
 
-export class ApiProcess {
+export class ApiProcess extends ChildService {
   private readonly output: string[] = [];
-  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private stopping = false;
 
   private constructor(
-    readonly child: ChildProcess,
+    child: ChildProcess,
     readonly url: string,
   ) {
+    super(child);
     const keep = (chunk: Buffer) => {
       this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
       this.output.splice(0, Math.max(0, this.output.length - 60));
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    child.on('exit', (code, signal) => {
-      this.exit = { code, signal };
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  /** True when the API died on its own (not stopped by us). */
-  get crashed(): boolean {
-    return this.exit !== undefined && !this.stopping;
   }
 
   lastOutput(): string {
     return this.output.join('\n');
   }
-
   /** Spawns `node dist/apps/api/main.js` the way production runs it and waits until it answers HTTP. */
   static async start(env: Record<string, string>, nodeArgs: string[]): Promise<ApiProcess> {
     const child = spawn(process.execPath, [...nodeArgs, API_MAIN], {
@@ -137,13 +99,7 @@ export class ApiProcess {
   }
 
   /** SIGTERM (Nest's shutdown hooks close Redis and the queue), SIGKILL after 10 s. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.exit) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+  stop(): Promise<void> {
+    return this.terminate(10_000);
   }
 }

@@ -1,41 +1,19 @@
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { BUILT_MAIN, ROOT } from './api-process';
+import { BUILT_MAIN } from './api-process';
+import { buildIfStale, ROOT } from './build';
+import { ChildService } from './child-service';
 
 export const WORKER_MAIN = path.join(ROOT, 'dist', 'apps', 'worker', 'main.js');
 
 /** Wall-clock time in ms since the epoch with sub-ms resolution (comparable with Date.now() of other processes). */
 export const unixNow = (): number => performance.timeOrigin + performance.now();
 
-function newestSource(): { mtime: number; file: string } {
-  let newest = { mtime: 0, file: '' };
-  const visit = (entry: string) => {
-    const stat = statSync(entry);
-    if (stat.isDirectory()) {
-      for (const name of readdirSync(entry)) visit(path.join(entry, name));
-    } else if (/\.(ts|json)$/.test(entry) && !entry.endsWith('.spec.ts') && stat.mtimeMs > newest.mtime) {
-      newest = { mtime: stat.mtimeMs, file: path.relative(ROOT, entry) };
-    }
-  };
-  for (const dir of ['apps/api/src', 'apps/worker/src', 'libs/domain/src', 'libs/adapters/src']) visit(path.join(ROOT, dir));
-  for (const file of ['tsconfig.json', 'apps/api/tsconfig.app.json', 'apps/worker/tsconfig.app.json', 'nest-cli.json', 'package-lock.json']) {
-    if (existsSync(path.join(ROOT, file))) visit(path.join(ROOT, file));
-  }
-  return newest;
-}
-
 /** Runs `npm run build` when either bundle (API, worker) is missing or older than any source it comes from. */
 export function ensureBothBuilt(log: (line: string) => void): void {
-  const newest = newestSource();
-  const builtAt = () => Math.min(...[BUILT_MAIN, WORKER_MAIN].map((file) => (existsSync(file) ? statSync(file).mtimeMs : 0)));
-  if (builtAt() >= newest.mtime) {
-    log('build: dist/apps/api/main.js and dist/apps/worker/main.js are up to date');
-    return;
-  }
-  log(builtAt() === 0 ? 'build: a bundle is missing; running npm run build' : `build: ${newest.file} is newer than dist; running npm run build`);
-  const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`);
+  const sources = ['apps/api/src', 'apps/worker/src', 'apps/api/tsconfig.app.json', 'apps/worker/tsconfig.app.json'];
+  const { status } = buildIfStale([BUILT_MAIN, WORKER_MAIN], sources, log);
+  if (status !== 0) throw new Error(`npm run build failed (exit ${status})`);
 }
 
 export interface LogLine {
@@ -45,13 +23,12 @@ export interface LogLine {
 }
 
 /** `node dist/apps/worker/main.js` as a child process; its output lines are kept with the time they arrived. */
-export class WorkerProcess {
+export class WorkerProcess extends ChildService {
   readonly lines: LogLine[] = [];
-  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private stopping = false;
   private partial = '';
 
-  private constructor(readonly child: ChildProcess) {
+  private constructor(child: ChildProcess) {
+    super(child);
     const keep = (chunk: Buffer) => {
       const at = unixNow();
       const text = this.partial + chunk.toString('utf8');
@@ -62,17 +39,6 @@ export class WorkerProcess {
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
-    child.on('exit', (code, signal) => {
-      this.exit = { code, signal };
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  get crashed(): boolean {
-    return this.exit !== undefined && !this.stopping;
   }
 
   lastOutput(count = 40): string {
@@ -103,13 +69,7 @@ export class WorkerProcess {
   }
 
   /** SIGTERM (the worker requeues running jobs and exits), SIGKILL after 15 s. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    if (this.exit) return;
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
+  stop(): Promise<void> {
+    return this.terminate(15_000);
   }
 }
