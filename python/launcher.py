@@ -3,21 +3,26 @@
     python launcher.py --entrypoint main.py --config C --output O
                        [--status-fd N] [--relay-socket PATH --relay-port PORT]
 
-Runs `python {entrypoint} --config C --output O` in the current directory with the same stdio and
-exits with its exit code, or dies of the same signal. With --status-fd it writes `started` before
-the entrypoint runs and `exit N` / `signal N` after, so the runner can tell a sandbox that never
-came up, and a signal, from an exit code. With --relay-socket it first serves 127.0.0.1:PORT,
-piping each connection to that unix socket (the sandbox has no network; the host end of the
-socket connects to MLflow). Standard library only.
+Runs `python {entrypoint} --config C --output O` in the current directory as a child with the same
+stdio, with no other file descriptor (whatever the chain inherited, fd 251 of some shell, say), and
+exits with its exit code, or 128+N when it died of signal N. In the sandbox the launcher is pid 1
+(bwrap --as-pid-1): it reaps orphans, the kernel drops the signals the job sends it, and it makes
+itself non-dumpable first, so the job (same uid, no capabilities) can neither ptrace it, read its
+memory nor take its file descriptors. bwrap, outside, reports its exit status; that is what the
+runner trusts. --status-fd only says whether 128+N was a signal or an exit code.
+With --relay-socket it first serves 127.0.0.1:PORT, piping each connection to that unix socket (the
+sandbox has no network; the host end of the socket connects to MLflow). Standard library only.
 """
 
 import argparse
+import ctypes
 import os
 import selectors
 import signal
 import socket
-import subprocess
 import sys
+
+PR_SET_DUMPABLE = 4
 
 
 def main() -> None:
@@ -30,34 +35,66 @@ def main() -> None:
     parser.add_argument("--relay-port", type=int)
     args = parser.parse_args()
 
+    make_undumpable()
+    # Python's own SIGINT handler would let the job end pid 1 with a KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if args.status_fd is not None:
+        os.set_inheritable(args.status_fd, False)
     if args.relay_socket:
-        start_forwarder(args.relay_port, args.relay_socket, keep_closed=args.status_fd)
+        start_forwarder(args.relay_port, args.relay_socket)
     # A name starting with "-" would be read as an option of python.
     entrypoint = os.path.join(".", args.entrypoint) if args.entrypoint.startswith("-") else args.entrypoint
-    report(args.status_fd, "started")
+    command = [sys.executable, entrypoint, "--config", args.config, "--output", args.output]
+    child = os.fork()
+    if child == 0:
+        run_user_code(command, args.entrypoint)
+    status = wait_for(child)
+    if os.WIFSIGNALED(status):
+        report(args.status_fd, f"signal {os.WTERMSIG(status)}")
+        os._exit(128 + os.WTERMSIG(status))
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 255
+    report(args.status_fd, f"exit {code}")
+    os._exit(code)
+
+
+def make_undumpable() -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        print(f"launcher: prctl(PR_SET_DUMPABLE): {os.strerror(ctypes.get_errno())}", file=sys.stderr, flush=True)
+        os._exit(125)
+
+
+def run_user_code(command, entrypoint: str) -> None:
+    """In the forked child: nothing but stdio goes on to the user's code."""
     try:
-        child = subprocess.Popen([sys.executable, entrypoint, "--config", args.config, "--output", args.output])
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        os.execv(command[0], command)
     except OSError as error:
-        print(f"launcher: cannot start {args.entrypoint}: {error}", file=sys.stderr, flush=True)
-        report(args.status_fd, "exit 127")
-        sys.exit(127)
-    returncode = child.wait()
-    if returncode < 0:
-        report(args.status_fd, f"signal {-returncode}")
-        # Die the way the child did; SIGKILL and SIGSTOP cannot (and need not) be reset first.
-        if -returncode not in (signal.SIGKILL, signal.SIGSTOP):
-            signal.signal(-returncode, signal.SIG_DFL)
-        os.kill(os.getpid(), -returncode)
-    report(args.status_fd, f"exit {returncode}")
-    sys.exit(returncode)
+        print(f"launcher: cannot start {entrypoint}: {error}", file=sys.stderr, flush=True)
+    os._exit(127)
+
+
+def wait_for(child: int) -> int:
+    """Waits for the user's process, reaping every other child (as pid 1, orphans land here)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            return 255 << 8
+        if pid == child and (os.WIFEXITED(status) or os.WIFSIGNALED(status)):
+            return status
 
 
 def report(fd, line: str) -> None:
     if fd is not None:
-        os.write(fd, (line + "\n").encode())
+        try:
+            os.write(fd, (line + "\n").encode())
+        except OSError:
+            pass
 
 
-def start_forwarder(port: int, socket_path: str, keep_closed) -> None:
+def start_forwarder(port: int, socket_path: str) -> None:
     """Listens before returning, so the user's first MLflow call finds the port open."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -65,8 +102,8 @@ def start_forwarder(port: int, socket_path: str, keep_closed) -> None:
     listener.listen(64)
     if os.fork() == 0:
         try:
-            if keep_closed is not None:
-                os.close(keep_closed)
+            os.closerange(3, listener.fileno())
+            os.closerange(listener.fileno() + 1, os.sysconf("SC_OPEN_MAX"))
             forward(listener, socket_path)
         finally:
             os._exit(0)

@@ -19,6 +19,8 @@ const SECRET = 'alice:worker-secret-5b1e7c';
 const limits = { timeoutSeconds: 5, memoryMb: 256, pidsMax: 32 };
 /** Tries every way out it knows and prints `REPORT {json}` of what worked. */
 const hostileProgram = readFileSync(path.join(__dirname, 'testing', 'hostile.py'), 'utf8');
+/** Tries to write "exit 0" on any channel it can reach, kill pid 1, then exits 7; prints `FORGE {json}`. */
+const forgeProgram = readFileSync(path.join(__dirname, 'testing', 'forge.py'), 'utf8');
 
 interface HostileReport {
   read: Record<string, boolean | boolean[]>;
@@ -28,7 +30,7 @@ interface HostileReport {
   secret_in_environ: boolean;
   proc_readable: string[];
   secret_in_proc: string[];
-  pid1_environ: string[];
+  pid1_environ: string[] | string;
   host_path_in_cmdlines: string[];
   write: Record<string, boolean>;
   connect: { loopback: string; interface: string | null };
@@ -246,6 +248,44 @@ print("grandchild alive:", child.poll() is None)
     expect(mlflowHosts).toEqual([`127.0.0.1:${mlflowPort}`]);
   });
 
+  it('records a job that forges "exit 0" wherever it can, kills pid 1 and exits 7 as exit code 7', async () => {
+    const { outcome, log } = await runJob(forgeProgram);
+    const line = log.split('\n').find((text) => text.startsWith('FORGE '));
+    if (!line) throw new Error(`the forging program printed no report:\n${log}`);
+    const report = JSON.parse(line.slice('FORGE '.length)) as Record<string, unknown>;
+    expect(outcome).toMatchObject({ kind: 'exit_code', exitCode: 7 });
+    expect(report).toMatchObject({
+      // pidfd_open is allowed; taking fds through it is not, nor reaching pid 1 through /proc or ptrace.
+      pidfd_open_1: 'ok',
+      pidfd_getfd_1: 'EPERM',
+      stolen_from_1: [],
+      proc_1_fd: 'EACCES',
+      reopened_from_1: [],
+      proc_1_mem: 'EACCES',
+      ptrace_1: 'EPERM',
+      ptrace_sibling: 'EPERM',
+      process_vm_writev: 'EPERM',
+      pidfd_getfd_sibling: 'EPERM',
+      // The kernel drops signals a namespace's processes send to its init.
+      kill_1: 'sent',
+    });
+  });
+
+  it('runs the job with at most 1024 open files, and numpy, threads and processes still work under the seccomp filter', async () => {
+    const code = `
+import multiprocessing, resource, threading, numpy
+def square(x):
+    return x * x
+threads = [threading.Thread(target=lambda: None) for _ in range(8)]
+[t.start() for t in threads]; [t.join() for t in threads]
+with multiprocessing.Pool(2) as pool:
+    print(pool.map(square, [1, 2, 3]), int(numpy.arange(4).sum()), resource.getrlimit(resource.RLIMIT_NOFILE))
+`;
+    const { outcome, log } = await runJob(code);
+    expect(outcome).toEqual({ kind: 'succeeded' });
+    expect(log).toBe('[1, 4, 9] 6 (1024, 1024)\n');
+  });
+
   describe('against hostile code', () => {
     let report: HostileReport;
     let outcome: SandboxOutcome;
@@ -319,7 +359,8 @@ print("grandchild alive:", child.poll() is None)
       expect(report.secret_in_environ).toBe(false);
       expect(report.secret_in_proc).toEqual([]);
       expect(report.proc_readable.length).toBeGreaterThan(0);
-      expect(report.pid1_environ).toEqual(['PATH=/usr/sbin:/usr/bin:/sbin:/bin']);
+      // pid 1 is the launcher, non-dumpable: its /proc files are closed to the job.
+      expect(report.pid1_environ).toBe('PermissionError');
       expect(report.host_path_in_cmdlines).toEqual([]);
       // bwrap sets PWD for --chdir.
       expect(Object.keys(report.environ).sort()).toEqual(

@@ -11,6 +11,7 @@ import {
   HostLayout,
   INSIDE,
   insideConfigPath,
+  JOB_OPEN_FILES,
   JobFiles,
   jobFileContents,
   NVIDIA_SHARED_NODES,
@@ -21,8 +22,9 @@ import {
 import { CgroupSupport, detectCgroups, JobCgroup } from './cgroup';
 import { findLauncher, launcherCommand } from './launcher';
 import { MlflowRelay, RelayAddress, relayAddress } from './mlflow-relay';
-import { classifyOutcome, parseLauncherReport, readLogTail } from './outcome';
-import { ARGS_FD, killGroup, supervise } from './supervised-process';
+import { classifyOutcome, parseBwrapStatus, parseLauncherReport, readLogTail } from './outcome';
+import { hostSeccompFilter } from './seccomp';
+import { ARGS_FD, BWRAP_STATUS_FD, killGroup, SECCOMP_FD, supervise } from './supervised-process';
 
 export interface BubblewrapSandboxOptions {
   /** The venv's python (<repo>/.venv/bin/python); the venv must be built on a python under /usr. */
@@ -43,8 +45,8 @@ export interface BubblewrapSandboxOptions {
 }
 
 const MB = 2 ** 20;
-/** bwrap (outside), its pid-1 reaper, the launcher and the relay forwarder count against pids.max too. */
-const SANDBOX_PROCESSES = 4;
+/** bwrap (outside), the launcher (pid 1 inside) and the relay forwarder count against pids.max too. */
+const SANDBOX_PROCESSES = 3;
 /** The spawned chain's whole environment: it shows in /proc/1/environ inside, so nothing of ours. */
 const CHAIN_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const INSIDE_PATH = `${INSIDE.venv}/bin:/usr/local/bin:/usr/bin:/bin`;
@@ -61,7 +63,8 @@ const JOIN_CGROUPS = 'unset PWD; n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ >
  * Runs each job as: worker (root) -> sh (joins the job's cgroup) -> prlimit -> setpriv (drops to the
  * sandbox uid, no caps, no new privs) -> bwrap (unprivileged: new user, pid, net, ipc, uts, cgroup
  * namespaces; /usr, the venv and the submission read-only; /output writable; nothing else of the host)
- * -> python launcher.py -> python {entrypoint}.
+ * -> python launcher.py (pid 1, non-dumpable, under a seccomp filter) -> python {entrypoint}. The outcome
+ * comes from outside: bwrap's JSON status (the launcher's exit status), the cgroup counters, the timeout.
  */
 export class BubblewrapSandboxRunner extends SandboxRunnerPort {
   private readonly uid: number;
@@ -70,6 +73,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
   private readonly venvDir: string;
   private readonly launcherPath: string;
   private readonly tracking: RelayAddress;
+  private readonly seccomp: Buffer;
   private layout?: Promise<HostLayout>;
   private boundLauncher?: Promise<string>;
   private cgroups?: Promise<CgroupSupport>;
@@ -81,6 +85,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     this.venvDir = path.dirname(path.dirname(options.pythonBin));
     this.launcherPath = options.launcherPath ?? findLauncher();
     this.tracking = relayAddress(options.trackingUri);
+    this.seccomp = hostSeccompFilter();
   }
 
   async run(request: SandboxRequest, abort: AbortSignal): Promise<SandboxOutcome> {
@@ -173,12 +178,16 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
       ...(job.cgroup ? ['/bin/sh', '-c', JOIN_CGROUPS, 'sh', String(job.cgroup.procsFiles.length), ...job.cgroup.procsFiles] : []),
       'prlimit',
       '--core=0',
+      `--nofile=${JOB_OPEN_FILES}`,
       // Without a cgroup: RLIMIT_DATA for memory; RLIMIT_NPROC counts every process of the uid, all jobs together.
       ...(job.cgroup ? [] : [`--data=${limits.memoryMb * MB}`, `--nproc=${limits.pidsMax + SANDBOX_PROCESSES}`]),
       '--',
       ...(this.dropRoot ? setprivArgs(this.uid, this.gid) : []),
       'bwrap',
       '--args', String(ARGS_FD),
+      // Written by bwrap outside the sandbox: the exit status of the launcher, which the job cannot reach.
+      '--json-status-fd', String(BWRAP_STATUS_FD),
+      '--seccomp', String(SECCOMP_FD),
       '--',
       ...launcherCommand({
         python: `${INSIDE.venv}/bin/python`,
@@ -199,7 +208,8 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
       env: CHAIN_ENV,
       cwd: '/',
       logFd: job.logFd,
-      argsData: Buffer.from(options.map((arg) => `${arg}\0`).join('')),
+      feed: { [ARGS_FD]: Buffer.from(options.map((arg) => `${arg}\0`).join('')), [SECCOMP_FD]: this.seccomp },
+      collect: [BWRAP_STATUS_FD],
       timeoutMs: limits.timeoutSeconds * 1000,
       abort,
       killTree,
@@ -207,13 +217,17 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     if (exit.spawnError) return { kind: 'sandbox_error', message: `could not start the sandbox: ${exit.spawnError.message}` };
     // Whatever outlived the sandbox's pid 1 (nothing should) goes before the counters are read.
     await job.cgroup?.killAll();
+    // bwrap writes an exit code only once the sandbox is up and the launcher runs; without one the job never started.
+    const bwrap = parseBwrapStatus(exit.collected[BWRAP_STATUS_FD] ?? '');
+    const started = bwrap.exitCode !== undefined;
     return classifyOutcome(
       {
         timedOut: exit.timedOut,
         aborted: exit.aborted,
+        started,
         report: parseLauncherReport(exit.status),
-        exitCode: exit.exitCode,
-        signal: exit.signal,
+        exitCode: started ? bwrap.exitCode! : exit.exitCode,
+        signal: started ? null : exit.signal,
         counters: await job.cgroup?.counters(),
         logTail: await readLogTail(request.logPath, job.logStart),
       },

@@ -13,6 +13,9 @@ export const INSIDE = {
   tmp: '/tmp',
 } as const;
 
+/** RLIMIT_NOFILE of every job, soft and hard: enough for numpy, MLflow and a thread pool, not for fd exhaustion games. */
+export const JOB_OPEN_FILES = 1024;
+
 /** The top-level host entries Python needs besides /usr, as they are on this host. */
 export interface HostLayout {
   /** `/lib` -> `usr/lib` on merged-/usr hosts; a `target` of undefined means a real directory. */
@@ -69,6 +72,8 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
     '--disable-userns',
     '--die-with-parent',
     '--new-session',
+    // The launcher is pid 1: bwrap's own reaper would report the exit through an eventfd the job could reach.
+    '--as-pid-1',
     '--cap-drop', 'ALL',
     '--hostname', 'sandbox',
     '--ro-bind', '/usr', '/usr',

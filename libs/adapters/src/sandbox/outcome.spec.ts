@@ -1,7 +1,7 @@
 import { appendFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { classifyOutcome, parseLauncherReport, readLogTail, RunFacts } from './outcome';
+import { classifyOutcome, parseBwrapStatus, parseLauncherReport, readLogTail, RunFacts } from './outcome';
 
 const limits = { timeoutSeconds: 5, memoryMb: 256, pidsMax: 32 };
 const noCounters = { oomKills: 0, memoryLimitHits: 0, pidsMaxHits: 0 };
@@ -9,7 +9,8 @@ function facts(overrides: Partial<RunFacts>): RunFacts {
   return {
     timedOut: false,
     aborted: false,
-    report: { started: true, ended: { exitCode: 0 } },
+    started: true,
+    report: { ended: { exitCode: 0 } },
     exitCode: 0,
     signal: null,
     counters: noCounters,
@@ -24,7 +25,7 @@ describe('classifyOutcome', () => {
   });
 
   it('reports the exit code with the tail', () => {
-    expect(classifyOutcome(facts({ report: { started: true, ended: { exitCode: 3 } }, exitCode: 3 }), limits)).toEqual({
+    expect(classifyOutcome(facts({ report: { ended: { exitCode: 3 } }, exitCode: 3 }), limits)).toEqual({
       kind: 'exit_code',
       exitCode: 3,
       stderrTail: 'tail',
@@ -32,8 +33,8 @@ describe('classifyOutcome', () => {
   });
 
   it('tells a signal from an exit code of 128+N by the launcher report', () => {
-    expect(classifyOutcome(facts({ report: { started: true, ended: { exitCode: 137 } }, exitCode: 137 }), limits).kind).toBe('exit_code');
-    expect(classifyOutcome(facts({ report: { started: true, ended: { signal: 15 } }, exitCode: 143 }), limits)).toEqual({
+    expect(classifyOutcome(facts({ report: { ended: { exitCode: 137 } }, exitCode: 137 }), limits).kind).toBe('exit_code');
+    expect(classifyOutcome(facts({ report: { ended: { signal: 15 } }, exitCode: 143 }), limits)).toEqual({
       kind: 'signal',
       signal: 'SIGTERM',
       stderrTail: 'tail',
@@ -41,7 +42,7 @@ describe('classifyOutcome', () => {
   });
 
   it('calls a SIGKILL out_of_memory only when the cgroup counted an OOM kill', () => {
-    const killed = { report: { started: true, ended: { signal: 9 } }, exitCode: 137 };
+    const killed = { report: { ended: { signal: 9 } }, exitCode: 137 };
     expect(classifyOutcome(facts({ ...killed, counters: noCounters }), limits).kind).toBe('signal');
     expect(classifyOutcome(facts({ ...killed, counters: { ...noCounters, oomKills: 1 } }), limits)).toEqual({ kind: 'out_of_memory', limitMb: 256 });
     expect(classifyOutcome(facts({ ...killed, counters: { ...noCounters, memoryLimitHits: 4 } }), limits).kind).toBe('out_of_memory');
@@ -53,7 +54,7 @@ describe('classifyOutcome', () => {
   });
 
   it('reports process_limit when forks were refused and the job failed', () => {
-    const failed = { report: { started: true, ended: { exitCode: 1 } }, exitCode: 1 };
+    const failed = { report: { ended: { exitCode: 1 } }, exitCode: 1 };
     expect(classifyOutcome(facts({ ...failed, counters: { ...noCounters, pidsMaxHits: 12 } }), limits)).toEqual({ kind: 'process_limit', pidsMax: 32 });
   });
 
@@ -62,25 +63,39 @@ describe('classifyOutcome', () => {
     expect(classifyOutcome(facts({ aborted: true, timedOut: true }), limits)).toEqual({ kind: 'aborted' });
   });
 
-  it('is a sandbox_error with bwrap\'s words when the launcher never started', () => {
-    const outcome = classifyOutcome(facts({ report: { started: false }, exitCode: 1, logTail: "bwrap: Can't find source path /x: No such file" }), limits);
+  it('is a sandbox_error with bwrap\'s words when the sandbox never came up', () => {
+    const outcome = classifyOutcome(facts({ started: false, report: {}, exitCode: 1, logTail: "bwrap: Can't find source path /x: No such file" }), limits);
     expect(outcome).toEqual({ kind: 'sandbox_error', message: "bwrap: Can't find source path /x: No such file" });
-    expect(classifyOutcome(facts({ report: { started: false }, exitCode: 125, logTail: '' }), limits)).toEqual({
+    expect(classifyOutcome(facts({ started: false, report: {}, exitCode: 125, logTail: '' }), limits)).toEqual({
       kind: 'sandbox_error',
       message: 'the sandbox exited with code 125 before the job started',
     });
   });
 
   it('falls back to bwrap\'s 128+N when the launcher itself was killed', () => {
-    expect(classifyOutcome(facts({ report: { started: true }, exitCode: 137, counters: undefined }), limits)).toMatchObject({ kind: 'signal', signal: 'SIGKILL' });
+    expect(classifyOutcome(facts({ report: {}, exitCode: 137, counters: undefined }), limits)).toMatchObject({ kind: 'signal', signal: 'SIGKILL' });
+  });
+
+  it('lets the exit status decide: a label that disagrees with it is ignored', () => {
+    expect(classifyOutcome(facts({ report: { ended: { exitCode: 0 } }, exitCode: 7 }), limits)).toMatchObject({ kind: 'exit_code', exitCode: 7 });
+    expect(classifyOutcome(facts({ report: { ended: { signal: 9 } }, exitCode: 0 }), limits)).toEqual({ kind: 'succeeded' });
+    expect(classifyOutcome(facts({ report: { ended: { exitCode: 0 } }, exitCode: null, signal: 'SIGKILL' }), limits).kind).toBe('signal');
   });
 });
 
 describe('parseLauncherReport', () => {
-  it('reads started and the last end line', () => {
-    expect(parseLauncherReport('started\nexit 3\n')).toEqual({ started: true, ended: { exitCode: 3 } });
-    expect(parseLauncherReport('started\nsignal 9\n')).toEqual({ started: true, ended: { signal: 9 } });
-    expect(parseLauncherReport('')).toEqual({ started: false });
+  it('reads the last end line', () => {
+    expect(parseLauncherReport('exit 3\n')).toEqual({ ended: { exitCode: 3 } });
+    expect(parseLauncherReport('signal 9\n')).toEqual({ ended: { signal: 9 } });
+    expect(parseLauncherReport('')).toEqual({});
+  });
+});
+
+describe('parseBwrapStatus', () => {
+  it('reads the child pid and the exit code, skipping what is not JSON', () => {
+    expect(parseBwrapStatus('{ "child-pid": 12, "pid-namespace": 4 }\n{ "exit-code": 7 }\n')).toEqual({ childPid: 12, exitCode: 7 });
+    expect(parseBwrapStatus('{ "child-pid": 12 }\n')).toEqual({ childPid: 12 });
+    expect(parseBwrapStatus('{ "exit-code": "0" }\nnot json\n')).toEqual({});
   });
 });
 

@@ -3,31 +3,56 @@ import { open } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { CgroupCounters } from './cgroup';
 
-/** What python/launcher.py wrote to its status fd: whether the user's code started, how it ended. */
+/** What python/launcher.py wrote to its status fd: only whether an exit status of 128+N was a signal. */
 export interface LauncherReport {
-  started: boolean;
   ended?: { exitCode: number } | { signal: number };
 }
 
 export function parseLauncherReport(text: string): LauncherReport {
-  const report: LauncherReport = { started: false };
+  const report: LauncherReport = {};
   for (const line of text.split('\n')) {
     const [word, number] = line.trim().split(' ');
-    if (word === 'started') report.started = true;
-    else if (word === 'exit' && /^\d+$/.test(number ?? '')) report.ended = { exitCode: Number(number) };
+    if (word === 'exit' && /^\d+$/.test(number ?? '')) report.ended = { exitCode: Number(number) };
     else if (word === 'signal' && /^\d+$/.test(number ?? '')) report.ended = { signal: Number(number) };
   }
   return report;
 }
 
-/** Everything known when the process tree is gone. */
+/** What bwrap wrote to --json-status-fd: it reports an exit code only for a sandbox that came up and ran its command. */
+export interface BwrapStatus {
+  childPid?: number;
+  exitCode?: number;
+}
+
+export function parseBwrapStatus(text: string): BwrapStatus {
+  const status: BwrapStatus = {};
+  for (const line of text.split('\n')) {
+    let object: unknown;
+    try {
+      object = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof object !== 'object' || object === null) continue;
+    const record = object as Record<string, unknown>;
+    if (Number.isInteger(record['child-pid'])) status.childPid = record['child-pid'] as number;
+    if (Number.isInteger(record['exit-code'])) status.exitCode = record['exit-code'] as number;
+  }
+  return status;
+}
+
+/** Everything known when the process tree is gone. Nothing here comes from a channel the job can write. */
 export interface RunFacts {
   timedOut: boolean;
   aborted: boolean;
-  report: LauncherReport;
-  /** Exit of the outermost process (bwrap exits 128+N when its child died of signal N). */
+  /** Whether the job's code was started: bwrap reported an exit code, or the unsandboxed launcher was spawned. */
+  started: boolean;
+  /** The exit status seen from outside: bwrap's exit-code, or the launcher's own (both 128+N for signal N). */
   exitCode: number | null;
+  /** The outermost process's own death by a signal (a timeout or abort kill, say). */
   signal: NodeJS.Signals | null;
+  /** The launcher's label for a 128+N status; used only when it agrees with exitCode. */
+  report: LauncherReport;
   /** Undefined when the run had no cgroup (rlimits, or no sandbox). */
   counters?: CgroupCounters;
   /** The last lines the run wrote to its log. */
@@ -38,11 +63,11 @@ export interface RunFacts {
 export function classifyOutcome(facts: RunFacts, limits: SandboxRequest['limits']): SandboxOutcome {
   if (facts.aborted) return { kind: 'aborted' };
   if (facts.timedOut) return { kind: 'timeout', seconds: limits.timeoutSeconds };
-  if (!facts.report.started) {
+  if (!facts.started) {
     const how = facts.signal ? `was killed by ${facts.signal}` : `exited with code ${facts.exitCode}`;
     return { kind: 'sandbox_error', message: facts.logTail.trim() || `the sandbox ${how} before the job started` };
   }
-  const ended = facts.report.ended ?? fromOuterExit(facts);
+  const ended = endedFrom(facts);
   const succeeded = 'exitCode' in ended && ended.exitCode === 0;
   const counters = facts.counters;
   if (counters && !succeeded) {
@@ -57,10 +82,16 @@ export function classifyOutcome(facts: RunFacts, limits: SandboxRequest['limits'
   return { kind: 'exit_code', exitCode: ended.exitCode, stderrTail: facts.logTail };
 }
 
-/** The launcher itself died (the OOM killer may pick it): bwrap reports its signal as 128+N. */
-function fromOuterExit(facts: RunFacts): NonNullable<LauncherReport['ended']> {
+/**
+ * The exit status decides; the launcher's label only tells `exit 137` from SIGKILL when it names the
+ * same status. Without an agreeing label (the launcher itself was killed), 128+N reads as signal N.
+ */
+function endedFrom(facts: RunFacts): NonNullable<LauncherReport['ended']> {
   if (facts.signal) return { signal: constants.signals[facts.signal] };
   const code = facts.exitCode ?? 1;
+  const label = facts.report.ended;
+  if (label && 'exitCode' in label && label.exitCode === code) return label;
+  if (label && 'signal' in label && 128 + label.signal === code) return label;
   return code > 128 && code < 128 + 65 ? { signal: code - 128 } : { exitCode: code };
 }
 

@@ -21,3 +21,23 @@ describe('supervise', () => {
     expect(exit).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
   });
 });
+
+describe('supervise with extra fds', () => {
+  const logFd = openSync('/dev/null', 'a');
+  afterAll(() => closeSync(logFd));
+
+  it('feeds data to some fds and collects what the process writes to others', async () => {
+    const exit = await supervise({
+      command: 'sh',
+      args: ['-c', 'cat <&6 >&5; echo label >&3'],
+      env: { PATH: '/usr/bin:/bin' },
+      logFd,
+      feed: { 6: Buffer.from('from fd 6\n') },
+      collect: [5],
+      timeoutMs: 5000,
+      abort: new AbortController().signal,
+      killTree: async () => undefined,
+    });
+    expect(exit).toMatchObject({ exitCode: 0, status: 'label\n', collected: { 3: 'label\n', 5: 'from fd 6\n' } });
+  });
+});

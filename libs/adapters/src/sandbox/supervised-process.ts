@@ -1,10 +1,14 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
 
-/** The launcher's status fd inside; the runners pass `--status-fd 3`. */
+/** The launcher's status fd (exit vs signal label only); the runners pass `--status-fd 3`. */
 export const STATUS_FD = 3;
 /** bwrap reads its options from this fd (`--args 4`). */
 export const ARGS_FD = 4;
+/** bwrap writes its JSON status here (`--json-status-fd 5`): the child's start and exit, seen from outside. */
+export const BWRAP_STATUS_FD = 5;
+/** bwrap reads the seccomp program from this fd (`--seccomp 6`). */
+export const SECCOMP_FD = 6;
 
 export interface SupervisedRun {
   command: string;
@@ -14,8 +18,10 @@ export interface SupervisedRun {
   cwd?: string;
   /** The log, opened for append: stdout and stderr of the whole tree. */
   logFd: number;
-  /** Written to ARGS_FD, then closed. */
-  argsData?: Buffer;
+  /** Data written to these fds of the child (pipes), each then closed. */
+  feed?: Partial<Record<number, Buffer>>;
+  /** Fds of the child read to their end (pipes); STATUS_FD always is. */
+  collect?: number[];
   timeoutMs: number;
   abort: AbortSignal;
   /** Kills the whole tree; called on timeout, abort, and once more after the exit. */
@@ -29,6 +35,8 @@ export interface SupervisedExit {
   aborted: boolean;
   /** What the launcher wrote to STATUS_FD. */
   status: string;
+  /** What was read from each `collect` fd. */
+  collected: Record<number, string>;
   /** Also the id of the process group it led. */
   pid?: number;
   spawnError?: Error;
@@ -40,16 +48,16 @@ const CLOSE_GRACE_MS = 2000;
 /** Runs one process tree to its end, killing it on timeout or abort. Never rejects. */
 export function supervise(run: SupervisedRun): Promise<SupervisedExit> {
   return new Promise((resolve) => {
-    const result: SupervisedExit = { exitCode: null, signal: null, timedOut: false, aborted: false, status: '' };
+    const result: SupervisedExit = { exitCode: null, signal: null, timedOut: false, aborted: false, status: '', collected: {} };
+    const reads = [...new Set([STATUS_FD, ...(run.collect ?? [])])];
+    const writes = Object.keys(run.feed ?? {}).map(Number);
+    const highest = Math.max(...reads, ...writes);
+    const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', run.logFd, run.logFd];
+    for (let fd = 3; fd <= highest; fd++) stdio.push(reads.includes(fd) || writes.includes(fd) ? 'pipe' : 'ignore');
     let child: ChildProcess;
     try {
-      child = spawn(run.command, run.args, {
-        env: run.env,
-        cwd: run.cwd,
-        // Its own session and process group, so the group can be killed as one.
-        detached: true,
-        stdio: ['ignore', run.logFd, run.logFd, 'pipe', run.argsData ? 'pipe' : 'ignore'],
-      });
+      // Its own session and process group, so the group can be killed as one.
+      child = spawn(run.command, run.args, { env: run.env, cwd: run.cwd, detached: true, stdio });
     } catch (error) {
       resolve({ ...result, spawnError: error as Error });
       return;
@@ -66,21 +74,28 @@ export function supervise(run: SupervisedRun): Promise<SupervisedExit> {
     run.abort.addEventListener('abort', onAbort, { once: true });
     if (run.abort.aborted) onAbort();
 
-    const status = child.stdio[STATUS_FD] as Readable;
-    status.setEncoding('utf8');
-    status.on('data', (chunk: string) => (result.status += chunk));
-    status.on('error', () => undefined);
-    const args = child.stdio[ARGS_FD] as Writable | null;
-    if (args && run.argsData) {
-      args.on('error', () => undefined);
-      args.end(run.argsData);
+    const readers: Readable[] = [];
+    for (const fd of reads) {
+      const stream = child.stdio[fd] as Readable | null;
+      if (!stream) continue;
+      readers.push(stream);
+      result.collected[fd] = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => (result.collected[fd] += chunk));
+      stream.on('error', () => undefined);
+    }
+    for (const fd of writes) {
+      const stream = child.stdio[fd] as Writable | null;
+      if (!stream) continue;
+      stream.on('error', () => undefined);
+      stream.end(run.feed![fd]);
     }
 
     let graceTimer: NodeJS.Timeout | undefined;
     child.on('exit', () => {
       graceTimer = setTimeout(() => {
         kill();
-        status.destroy();
+        for (const stream of readers) stream.destroy();
       }, CLOSE_GRACE_MS);
     });
     child.on('error', (error) => {
@@ -90,7 +105,7 @@ export function supervise(run: SupervisedRun): Promise<SupervisedExit> {
       clearTimeout(timer);
       clearTimeout(graceTimer);
       run.abort.removeEventListener('abort', onAbort);
-      resolve({ ...result, exitCode, signal, pid: child.pid });
+      resolve({ ...result, status: result.collected[STATUS_FD] ?? '', exitCode, signal, pid: child.pid });
     });
   });
 }

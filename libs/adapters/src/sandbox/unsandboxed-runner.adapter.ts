@@ -4,7 +4,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { sandboxEnv } from './bwrap-args';
+import { JOB_OPEN_FILES, sandboxEnv } from './bwrap-args';
 import { findLauncher, launcherCommand } from './launcher';
 import { classifyOutcome, parseLauncherReport, readLogTail } from './outcome';
 import { killGroup, supervise } from './supervised-process';
@@ -56,6 +56,7 @@ export class UnsandboxedRunner extends SandboxRunnerPort {
         '--core=0',
         `--data=${limits.memoryMb * MB}`,
         `--nproc=${limits.pidsMax}`,
+        `--nofile=${JOB_OPEN_FILES}`,
         '--',
         ...launcherCommand({
           python: this.options.pythonBin,
@@ -82,6 +83,8 @@ export class UnsandboxedRunner extends SandboxRunnerPort {
         {
           timedOut: exit.timedOut,
           aborted: exit.aborted,
+          // No sandbox to come up: once spawned, the launcher runs the code (127 if it cannot).
+          started: true,
           report: parseLauncherReport(exit.status),
           exitCode: exit.exitCode,
           signal: exit.signal,

@@ -61,6 +61,13 @@ CLONE_NEWUSER = 0x10000000
 status = dict(line.split(":\t", 1) for line in read("/proc/self/status").decode().splitlines() if ":\t" in line)
 
 
+def pid1_environ():
+    try:
+        return [v for v in read("/proc/1/environ").decode().split("\0") if v]
+    except OSError as error:
+        return type(error).__name__
+
+
 def setuid_root():
     os.setuid(0)
 
@@ -84,7 +91,7 @@ report = {
     "secret_in_environ": any(config["secret"] in v for v in os.environ.values()),
     "proc_readable": proc_readable,
     "secret_in_proc": secret_in_proc,
-    "pid1_environ": [v for v in read("/proc/1/environ").decode().split("\0") if v],
+    "pid1_environ": pid1_environ(),
     "host_path_in_cmdlines": host_path_in_cmdlines,
     "write": {
         "output": can(lambda: write("/output/x")),
