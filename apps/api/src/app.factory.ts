@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig, prepareDirectories } from '@app/adapters';
 import { mountBullBoard } from './admin/bull-board';
+import { useHeaderChecks } from './auth/header-checks';
 import { AppModule } from './app.module';
 import { setupSwagger } from './docs/swagger';
 import { useJsonBody } from './errors/json-body';
@@ -15,6 +16,8 @@ export async function createApiApp(config: AppConfig, options: { logger?: false 
     logger: options.logger,
     bodyParser: false,
   });
+  // Before any body is read: a request with ambiguous credentials gets no further.
+  useHeaderChecks(app);
   useJsonBody(app);
   app.disable('x-powered-by');
   // Job status changes under the client; a weak ETag per response only costs hashing time.

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AdaptersModule, AppConfig } from '@app/adapters';
 import { AuthGuard } from './auth/auth.guard';
+import { LoginGate } from './auth/login-gate';
 import { TokenAuthenticator } from './auth/token-authenticator';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
 import { HealthChecks } from './health/health-checks';
@@ -21,6 +22,7 @@ export class AppModule {
       providers: [
         ...useCaseProviders,
         TokenAuthenticator,
+        LoginGate,
         HealthChecks,
         UploadInterceptor,
         { provide: APP_GUARD, useClass: AuthGuard },

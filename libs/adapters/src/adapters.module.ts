@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { CancelSignalPort, ClockPort, IdPort, JobQueuePort, JobStatusPort, StoragePort, TrackingPort } from '@app/domain';
+import { CancelSignalPort, ClockPort, IdPort, JobQueuePort, JobStatusPort, LoginThrottlePort, StoragePort, TrackingPort } from '@app/domain';
 import { BullMqJobQueueAdapter } from './bullmq/bullmq-job-queue.adapter';
 import { AppConfig } from './config/app-config';
 import { FileSystemStorageAdapter } from './filesystem/filesystem-storage.adapter';
@@ -8,6 +8,7 @@ import { MlflowTrackingAdapter } from './mlflow/mlflow-tracking.adapter';
 import { RedisCancelSignalAdapter } from './redis/redis-cancel-signal.adapter';
 import { createRedisClient } from './redis/redis-client';
 import { RedisJobStatusAdapter } from './redis/redis-job-status.adapter';
+import { RedisLoginThrottleAdapter } from './redis/redis-login-throttle.adapter';
 import { CryptoIdAdapter } from './system/crypto-id.adapter';
 import { SystemClockAdapter } from './system/system-clock.adapter';
 
@@ -37,6 +38,11 @@ export class AdaptersModule {
         { provide: Redis, useFactory: () => createRedisClient(config.redisUrl) },
         { provide: JobStatusPort, useFactory: (redis: Redis) => new RedisJobStatusAdapter(redis, config.redisPrefix), inject: [Redis] },
         { provide: CancelSignalPort, useFactory: (redis: Redis) => new RedisCancelSignalAdapter(redis, config.redisPrefix), inject: [Redis] },
+        {
+          provide: LoginThrottlePort,
+          useFactory: (redis: Redis) => new RedisLoginThrottleAdapter(redis, config.redisPrefix, config.authThrottle),
+          inject: [Redis],
+        },
         { provide: JobQueuePort, useFactory: () => new BullMqJobQueueAdapter(config.redisUrl, config.redisPrefix) },
         {
           provide: StoragePort,
@@ -54,7 +60,7 @@ export class AdaptersModule {
         { provide: ClockPort, useClass: SystemClockAdapter },
         ConnectionCloser,
       ],
-      exports: [AppConfig, Redis, CancelSignalPort, JobStatusPort, JobQueuePort, StoragePort, TrackingPort, IdPort, ClockPort],
+      exports: [AppConfig, Redis, CancelSignalPort, LoginThrottlePort, JobStatusPort, JobQueuePort, StoragePort, TrackingPort, IdPort, ClockPort],
     };
   }
 }

@@ -13,3 +13,4 @@ export * from './system/crypto-id.adapter';
 export * from './system/system-clock.adapter';
 export * from './filesystem/prepare-directories';
 export * from './sandbox';
+export * from './redis/redis-login-throttle.adapter';

@@ -25,3 +25,4 @@ export * from './use-cases/cancel-job';
 export * from './use-cases/execute-job';
 export * from './use-cases/reap-jobs';
 export * from './model/utf8';
+export * from './ports/login-throttle.port';

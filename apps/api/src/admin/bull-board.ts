@@ -1,11 +1,12 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, UnauthorizedException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { BullMqJobQueueAdapter } from '@app/adapters';
 import { JobQueuePort } from '@app/domain';
-import { TokenAuthenticator } from '../auth/token-authenticator';
+import { basicLogin, readCredentials } from '../auth/authorization-header';
+import { LoginGate } from '../auth/login-gate';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -19,35 +20,32 @@ export function mountBullBoard(app: INestApplication): void {
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BULL_BOARD_PATH);
   createBullBoard({ queues: [new BullMQAdapter(queue.queue, { readOnlyMode: false })], serverAdapter });
-  app.use(BULL_BOARD_PATH, adminOnly(app.get(TokenAuthenticator)), serverAdapter.getRouter());
+  app.use(BULL_BOARD_PATH, adminOnly(app.get(LoginGate)), serverAdapter.getRouter());
 }
 
-function adminOnly(authenticator: TokenAuthenticator) {
+/** Same gate, and the same failure limit, as the REST routes; a 401 here asks the browser for a Basic login. */
+function adminOnly(gate: LoginGate) {
   return (request: Request, response: Response, next: NextFunction) => {
-    const credentials = credentialsFrom(request.headers.authorization ?? '');
-    const caller = credentials && authenticator.authenticate(credentials.token);
-    if (!caller || (credentials.userId !== undefined && credentials.userId !== caller.userId)) {
-      response
-        .status(401)
-        .setHeader('WWW-Authenticate', 'Basic realm="LeadersBoard admin"')
-        .json({ statusCode: 401, error: 'Unauthorized', message: 'log in with your user name and API token' });
-      return;
-    }
-    if (!caller.isAdmin) {
-      response.status(403).json({ statusCode: 403, error: 'Forbidden', message: `${caller.userId} is not in ADMIN_USERS` });
-      return;
-    }
-    next();
+    admit(gate, request)
+      .then((caller) => {
+        if (caller.isAdmin) next();
+        else response.status(403).json({ statusCode: 403, error: 'Forbidden', message: `${caller.userId} is not in ADMIN_USERS` });
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof UnauthorizedException)) {
+          next(error);
+          return;
+        }
+        response
+          .status(401)
+          .setHeader('WWW-Authenticate', 'Basic realm="LeadersBoard admin", charset="UTF-8"')
+          .json({ statusCode: 401, error: 'Unauthorized', message: 'log in with your user name and API token' });
+      });
   };
 }
 
-function credentialsFrom(header: string): { userId?: string; token: string } | undefined {
-  const bearer = /^Bearer\s+(\S+)$/i.exec(header);
-  if (bearer) return { token: bearer[1] };
-  const basic = /^Basic\s+(\S+)$/i.exec(header);
-  if (!basic) return undefined;
-  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
-  const separator = decoded.indexOf(':');
-  if (separator < 0) return undefined;
-  return { userId: decoded.slice(0, separator), token: decoded.slice(separator + 1) };
+async function admit(gate: LoginGate, request: Request) {
+  const credentials = readCredentials(request);
+  if (!credentials) throw new UnauthorizedException('no credentials');
+  return gate.admit(request, credentials.scheme === 'basic' ? basicLogin(credentials.encoded) : { token: credentials.token });
 }

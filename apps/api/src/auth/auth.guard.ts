@@ -1,29 +1,29 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import { readCredentials } from './authorization-header';
 import { AuthenticatedRequest } from './caller.decorator';
+import { LoginGate } from './login-gate';
 import { IS_PUBLIC } from './public.decorator';
-import { TokenAuthenticator } from './token-authenticator';
 
 /** Every route needs `Authorization: Bearer <token>` unless marked @Public(). */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly authenticator: TokenAuthenticator,
+    private readonly gate: LoginGate,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]);
     if (isPublic) return true;
     const request = context.switchToHttp().getRequest<Request & AuthenticatedRequest>();
-    const header = request.headers.authorization;
-    if (!header) throw new UnauthorizedException('missing Authorization header; send "Authorization: Bearer <your token>"');
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw new UnauthorizedException('the Authorization header must look like "Bearer <your token>"');
-    const caller = this.authenticator.authenticate(match[1]);
-    if (!caller) throw new UnauthorizedException('unknown token; check the token you were given (API_TOKENS on the server)');
-    request.caller = caller;
+    const credentials = readCredentials(request);
+    if (!credentials) throw new UnauthorizedException('missing Authorization header; send "Authorization: Bearer <your token>"');
+    if (credentials.scheme !== 'bearer') {
+      throw new UnauthorizedException('the REST API takes "Authorization: Bearer <your token>"; Basic login is only for /admin/queues');
+    }
+    request.caller = await this.gate.admit(request, { token: credentials.token });
     return true;
   }
 }

@@ -31,6 +31,10 @@ export class AppConfig {
   readonly leaderboardMetric!: string;
   readonly leaderboardOrder!: 'asc' | 'desc';
   readonly rateLimit!: { jobsPerHour: number; concurrentJobs: number };
+  /** Failed logins allowed per client address and window before 429 (Bearer and Basic alike). */
+  readonly authThrottle!: { failuresPerWindow: number; windowSeconds: number };
+  /** Behind a reverse proxy: the client is the last X-Forwarded-For hop (the one the proxy added). */
+  readonly trustProxy!: boolean;
   readonly maxFileBytes!: number;
   readonly maxFilesPerSubmission!: number;
   readonly maxUnpackedBytes!: number;
@@ -87,6 +91,11 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
       jobsPerHour: readInt(env, 'RATE_LIMIT_JOBS_PER_HOUR', 10),
       concurrentJobs: readInt(env, 'RATE_LIMIT_CONCURRENT_JOBS', 3),
     },
+    authThrottle: {
+      failuresPerWindow: readInt(env, 'AUTH_FAILURES_PER_WINDOW', 20),
+      windowSeconds: readInt(env, 'AUTH_FAILURE_WINDOW_S', 300),
+    },
+    trustProxy: readChoice(env, 'TRUST_PROXY', 'false', ['false', 'true'] as const) === 'true',
     maxFileBytes: maxFileMb * MB,
     maxFilesPerSubmission: readInt(env, 'MAX_FILES_PER_SUBMISSION', 100),
     maxUnpackedBytes: readInt(env, 'MAX_UNPACKED_MB', 1024) * MB,
@@ -126,6 +135,10 @@ function readTokens(env: Env, required: boolean): ApiToken[] {
       throw new ConfigError(`API_TOKENS user "${userId}" may only use letters, digits and _ . @ -`);
     }
     if (token.length < 8) throw new ConfigError(`API_TOKENS token for "${userId}" is shorter than 8 characters`);
+    // What a client can put in an Authorization header; any other token could never be sent.
+    if (!/^[\x21-\x7e]+$/.test(token)) {
+      throw new ConfigError(`API_TOKENS token for "${userId}" may only use visible ASCII characters (no spaces)`);
+    }
     return { userId, token };
   });
   const seen = new Set<string>();
