@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppConfig, prepareDirectories } from '@app/adapters';
@@ -24,7 +25,20 @@ export async function createApiApp(config: AppConfig, options: { logger?: false 
   app.set('etag', false);
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
+  setServerTimeouts(app, config);
   setupSwagger(app);
   mountBullBoard(app);
   return app;
+}
+
+/**
+ * Node's defaults let a client hold a socket for 300 s per request; slow or stalled clients
+ * could exhaust file descriptors. Uploads also get an idle timeout (see UploadInterceptor).
+ */
+function setServerTimeouts(app: INestApplication, config: AppConfig): void {
+  const server = app.getHttpServer() as Server;
+  const { headers, request, keepAlive } = config.httpTimeoutsSeconds;
+  server.headersTimeout = headers * 1000;
+  server.requestTimeout = request * 1000;
+  server.keepAliveTimeout = keepAlive * 1000;
 }

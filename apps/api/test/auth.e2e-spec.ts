@@ -145,6 +145,16 @@ describe('ambiguous or malformed credentials are refused, never guessed at', () 
     }
   });
 
+  it('refuses header spellings that could hide a second credential: space before the colon, a folded line', async () => {
+    for (const head of [
+      get('/jobs', `Authorization : ${alice}`),
+      get('/jobs', 'Authorization: Bearer wrong-token-1', ` ${TOKENS.alice}`),
+      get('/jobs', `Authorization: ${alice}`, `Authorization\t: ${alice}`),
+    ]) {
+      expect((await sendRaw(api.url, head)).status).toBe(400);
+    }
+  });
+
   it('refuses malformed Basic logins on Bull Board with 400', async () => {
     for (const value of ['Basic abc', 'Basic !!!!', `Basic ${Buffer.from('no-colon').toString('base64')}`, basic('admin\x01', TOKENS.admin)]) {
       const reply = await sendRaw(api.url, get('/admin/queues', `Authorization: ${value}`));

@@ -37,7 +37,16 @@ export class AppConfig {
   readonly trustProxy!: boolean;
   readonly maxFileBytes!: number;
   readonly maxFilesPerSubmission!: number;
-  readonly maxUnpackedBytes!: number;
+  /** Plain files and unpacked archives of one submission together. */
+  readonly maxSubmissionBytes!: number;
+  /** Submissions with archives unpacking at once in one API process; more get 429. */
+  readonly maxConcurrentUnpacks!: number;
+  /** Uploads in progress at once, per user and per API process; more get 429. */
+  readonly concurrentUploads!: { perUser: number; total: number };
+  /** An upload body that sends nothing this long is cut and its temp files removed. */
+  readonly uploadIdleTimeoutSeconds!: number;
+  /** Node's HTTP server timeouts: headers, whole request (body included), idle keep-alive. */
+  readonly httpTimeoutsSeconds!: { headers: number; request: number; keepAlive: number };
   readonly maxArchiveEntries!: number;
   /** 'bwrap' (default) or 'none': running user code unsandboxed is an explicit, loud opt-in. */
   readonly sandbox!: 'bwrap' | 'none';
@@ -98,7 +107,14 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
     trustProxy: readChoice(env, 'TRUST_PROXY', 'false', ['false', 'true'] as const) === 'true',
     maxFileBytes: maxFileMb * MB,
     maxFilesPerSubmission: readInt(env, 'MAX_FILES_PER_SUBMISSION', 100),
-    maxUnpackedBytes: readInt(env, 'MAX_UNPACKED_MB', 1024) * MB,
+    maxSubmissionBytes: readSubmissionMb(env) * MB,
+    maxConcurrentUnpacks: readInt(env, 'MAX_CONCURRENT_UNPACKS', 4),
+    concurrentUploads: {
+      perUser: readInt(env, 'MAX_CONCURRENT_UPLOADS_PER_USER', 4),
+      total: readInt(env, 'MAX_CONCURRENT_UPLOADS', 64),
+    },
+    uploadIdleTimeoutSeconds: readInt(env, 'UPLOAD_IDLE_TIMEOUT_S', 30),
+    httpTimeoutsSeconds: readHttpTimeouts(env),
     maxArchiveEntries: readInt(env, 'MAX_ARCHIVE_ENTRIES', 10000),
     sandbox: readChoice(env, 'SANDBOX', 'bwrap', ['bwrap', 'none'] as const),
     sandboxUid: readInt(env, 'SANDBOX_UID', 65534, 1),
@@ -109,6 +125,21 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
     reaperIntervalSeconds: readInt(env, 'REAPER_INTERVAL_S', 30),
     reaperGraceSeconds: readInt(env, 'REAPER_GRACE_S', 120),
   });
+}
+
+/** One cap for everything a submission holds; the older archive-only setting is refused loudly. */
+function readSubmissionMb(env: Env): number {
+  if (env.MAX_UNPACKED_MB?.trim()) {
+    throw new ConfigError('MAX_UNPACKED_MB was replaced by MAX_SUBMISSION_MB (plain files and unpacked archives together); rename it');
+  }
+  return readInt(env, 'MAX_SUBMISSION_MB', 1024);
+}
+
+function readHttpTimeouts(env: Env): { headers: number; request: number; keepAlive: number } {
+  const headers = readInt(env, 'HTTP_HEADERS_TIMEOUT_S', 20);
+  const request = readInt(env, 'HTTP_REQUEST_TIMEOUT_S', 600);
+  if (headers > request) throw new ConfigError(`HTTP_HEADERS_TIMEOUT_S (${headers}) must not exceed HTTP_REQUEST_TIMEOUT_S (${request})`);
+  return { headers, request, keepAlive: readInt(env, 'HTTP_KEEPALIVE_TIMEOUT_S', 5) };
 }
 
 /** One GPU per slot: more slots than GPUs would make two runs share a card. */
