@@ -22,7 +22,11 @@ export const useCaseProviders: Provider[] = [
   {
     provide: CreateSubmission,
     useFactory: (storage: StoragePort, ids: IdPort, clock: ClockPort, config: AppConfig) =>
-      new CreateSubmission(storage, ids, clock, { maxFileBytes: config.maxFileBytes, maxFiles: config.maxFilesPerSubmission }),
+      new CreateSubmission(storage, ids, clock, {
+        maxFileBytes: config.maxFileBytes,
+        maxFiles: config.maxFilesPerSubmission,
+        maxSubmissionBytes: config.maxSubmissionBytes,
+      }),
     inject: [StoragePort, IdPort, ClockPort, AppConfig],
   },
   {

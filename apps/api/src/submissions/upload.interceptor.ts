@@ -1,29 +1,36 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
-import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { Observable, catchError, mergeMap } from 'rxjs';
 import { AppConfig, incomingDir } from '@app/adapters';
-import { DomainError, Invalid, TooLarge, Unavailable } from '@app/domain';
+import { DomainError, Invalid, RateLimited, TooLarge, Unavailable } from '@app/domain';
+import { AuthenticatedRequest } from '../auth/caller.decorator';
+import { CappedDiskStorage } from './capped-disk-storage';
 
 export const UPLOAD_FIELDS = ['entrypoint', 'config_file', 'metadata'];
 const MAX_FIELD_BYTES = 64 * 1024;
+/** Room for the multipart framing and the text fields on top of the files themselves. */
+const FORM_OVERHEAD_BYTES = 1024 * 1024;
+const UPLOAD_RETRY_SECONDS = 5;
 
 /**
  * Streams the multipart `files` field to disk (never to memory) under the upload root, so storing
- * a submission is a rename. Temporary files are removed whatever the outcome.
+ * a submission is a rename. Temporary files are removed whatever the outcome. Each upload holds a
+ * socket and temp files, so uploads at once are capped per user and per process, and a body that
+ * stalls is cut after UPLOAD_IDLE_TIMEOUT_S.
  */
 @Injectable()
 export class UploadInterceptor implements NestInterceptor {
   private readonly upload: RequestHandler;
+  private readonly activeByUser = new Map<string, number>();
+  private activeTotal = 0;
 
   constructor(private readonly config: AppConfig) {
     this.upload = multer({
-      storage: multer.diskStorage({
-        destination: incomingDir(config.uploadRoot),
-        filename: (_request, _file, done) => done(null, randomUUID()),
-      }),
+      storage: new CappedDiskStorage(incomingDir(config.uploadRoot), config.maxSubmissionBytes),
+      // File names as sent: busboy's default would read UTF-8 names as latin-1 ("模型.py" -> "æ¨¡å.py").
+      defParamCharset: 'utf8',
       limits: {
         fileSize: config.maxFileBytes,
         files: config.maxFilesPerSubmission,
@@ -34,11 +41,15 @@ export class UploadInterceptor implements NestInterceptor {
   }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<Request & AuthenticatedRequest>();
     const response = context.switchToHttp().getResponse<Response>();
     try {
-      await new Promise<void>((resolve, reject) => this.upload(request, response, (error?: unknown) => (error ? reject(error) : resolve())));
+      this.checkDeclaredLength(request);
+      this.admit(request.caller?.userId ?? '', response);
+      await this.receive(request, response);
     } catch (error) {
+      // The body may be unread or half read: close the connection rather than wait for the rest.
+      if (!response.headersSent) response.setHeader('Connection', 'close');
       await removeTemporaryFiles(request);
       throw this.toDomainError(error);
     }
@@ -53,6 +64,50 @@ export class UploadInterceptor implements NestInterceptor {
         throw error;
       }),
     );
+  }
+
+  /** A Content-Length over the limit is refused before a byte of the body is read. */
+  private checkDeclaredLength(request: Request): void {
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > this.config.maxSubmissionBytes + FORM_OVERHEAD_BYTES) {
+      throw new TooLarge(`the upload is ${megabytes(declared)} MB, over the ${megabytes(this.config.maxSubmissionBytes)} MB limit per submission (MAX_SUBMISSION_MB)`);
+    }
+  }
+
+  /** Takes an upload slot for the user until the response is done or the connection drops. */
+  private admit(userId: string, response: Response): void {
+    const { perUser, total } = this.config.concurrentUploads;
+    const mine = this.activeByUser.get(userId) ?? 0;
+    if (mine >= perUser) {
+      throw new RateLimited(`you have ${mine} uploads in progress, the limit per user (MAX_CONCURRENT_UPLOADS_PER_USER); wait for one to finish`, UPLOAD_RETRY_SECONDS);
+    }
+    if (this.activeTotal >= total) {
+      throw new RateLimited(`the server has ${this.activeTotal} uploads in progress, its limit (MAX_CONCURRENT_UPLOADS); try again in a few seconds`, UPLOAD_RETRY_SECONDS);
+    }
+    this.activeByUser.set(userId, mine + 1);
+    this.activeTotal += 1;
+    response.once('close', () => {
+      const left = (this.activeByUser.get(userId) ?? 1) - 1;
+      if (left > 0) this.activeByUser.set(userId, left);
+      else this.activeByUser.delete(userId);
+      this.activeTotal -= 1;
+    });
+  }
+
+  /** Runs multer, cutting the connection when the body stalls for UPLOAD_IDLE_TIMEOUT_S. */
+  private async receive(request: Request, response: Response): Promise<void> {
+    const socket = request.socket;
+    const onIdle = (): void => {
+      socket.destroy(new Error(`no data for ${this.config.uploadIdleTimeoutSeconds} s`));
+    };
+    socket.setTimeout(this.config.uploadIdleTimeoutSeconds * 1000);
+    socket.on('timeout', onIdle);
+    try {
+      await new Promise<void>((resolve, reject) => this.upload(request, response, (error?: unknown) => (error ? reject(error) : resolve())));
+    } finally {
+      socket.off('timeout', onIdle);
+      socket.setTimeout(0);
+    }
   }
 
   private toDomainError(error: unknown): Error {
@@ -74,7 +129,7 @@ export class UploadInterceptor implements NestInterceptor {
       }
     }
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS') {
+    if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EMFILE' || code === 'ENFILE') {
       return new Unavailable(`the upload could not be written to disk (${code}); tell the operator`);
     }
     return new Invalid([`the multipart body is malformed (${(error as Error).message}); send multipart/form-data`]);
@@ -84,4 +139,8 @@ export class UploadInterceptor implements NestInterceptor {
 async function removeTemporaryFiles(request: Request): Promise<void> {
   const files = Array.isArray(request.files) ? request.files : [];
   await Promise.all(files.map((file) => rm(file.path, { force: true })));
+}
+
+function megabytes(bytes: number): string {
+  return String(Math.round((bytes / 2 ** 20) * 10) / 10);
 }

@@ -1,36 +1,65 @@
 import { DomainError, Invalid, TooLarge, unsafePathReason } from '@app/domain';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import { ArchiveEntry, tarEntries, zipEntries } from './archive-entries';
+import { ArchiveEntry, tarEntries, zipEntries, zipTotals } from './archive-entries';
+import { fsProblem } from './fs-problems';
+import { NameRegistry } from './name-registry';
 
 export interface UnpackLimits {
-  /** Bytes all archives of one submission may unpack to, counted as written. */
-  maxUnpackedBytes: number;
+  /** Bytes one submission may hold in all: plain files and unpacked archives together. */
+  maxSubmissionBytes: number;
   /** Entries (files and folders) all archives of one submission may hold. */
   maxArchiveEntries: number;
 }
 
-/** What a submission's archives have used so far: all its archives share one budget. */
+/**
+ * What a submission has used so far: its plain files and all its archives share one budget.
+ * Sizes are checked as declared (before anything is written) and again as written.
+ */
 export class UnpackBudget {
   private bytes = 0;
   private entries = 0;
 
-  constructor(private readonly limits: UnpackLimits) {}
+  constructor(
+    private readonly limits: UnpackLimits,
+    readonly names: NameRegistry,
+  ) {}
 
   countEntry(archiveName: string): void {
     this.entries += 1;
-    if (this.entries > this.limits.maxArchiveEntries) {
-      throw new Invalid([
-        `archive "${archiveName}": archives may hold at most ${this.limits.maxArchiveEntries} files and folders in all`,
-      ]);
+    if (this.entries > this.limits.maxArchiveEntries) throw this.tooManyEntries(archiveName);
+  }
+
+  /** Refuses an archive whose central directory already declares too much (zip only). */
+  checkDeclaredTotals(archiveName: string, totals: { entries: number; bytes: number }): void {
+    if (this.entries + totals.entries > this.limits.maxArchiveEntries) throw this.tooManyEntries(archiveName);
+    if (totals.bytes > this.left()) {
+      throw this.tooLarge(`archive "${archiveName}" declares ${megabytes(totals.bytes)} MB of content`);
     }
   }
 
+  /** Before a file is written: its declared size must fit what is left. */
+  checkDeclared(label: string, byteCount: number): void {
+    if (byteCount > this.left()) throw this.tooLarge(`${label} declares ${megabytes(byteCount)} MB`);
+  }
+
   countBytes(label: string, byteCount: number): void {
+    if (byteCount > this.left()) throw this.tooLarge(`${label} (${megabytes(this.bytes + byteCount)} MB so far)`);
     this.bytes += byteCount;
-    if (this.bytes > this.limits.maxUnpackedBytes) {
-      throw new TooLarge(`${label} unpacks past the ${megabytes(this.limits.maxUnpackedBytes)} MB limit for unpacked archives`);
-    }
+  }
+
+  private left(): number {
+    return this.limits.maxSubmissionBytes - this.bytes;
+  }
+
+  private tooLarge(what: string): TooLarge {
+    return new TooLarge(
+      `${what}: over the ${megabytes(this.limits.maxSubmissionBytes)} MB limit per submission (plain files and unpacked archives together, MAX_SUBMISSION_MB)`,
+    );
+  }
+
+  private tooManyEntries(archiveName: string): Invalid {
+    return new Invalid([`archive "${archiveName}": archives may hold at most ${this.limits.maxArchiveEntries} files and folders in all`]);
   }
 }
 
@@ -45,8 +74,9 @@ export function archiveFormat(fileName: string): ArchiveFormat | undefined {
 
 /**
  * Unpacks an archive into `targetDir` (an existing folder that holds only regular files and
- * folders). Rejects links, special files, names that leave the folder and entries that would
- * overwrite something; a rejection can leave a partial result, which the caller removes.
+ * folders). Rejects links, special files, names that leave the folder or clash with another, and
+ * entries that would overwrite something; a rejection can leave a partial result, which the
+ * caller removes.
  */
 export async function unpackArchive(
   archivePath: string,
@@ -56,8 +86,9 @@ export async function unpackArchive(
 ): Promise<void> {
   const format = archiveFormat(archiveName);
   if (!format) throw new Error(`"${archiveName}" is not an archive`);
-  const entries = format === 'zip' ? zipEntries(archivePath) : tarEntries(archivePath);
   try {
+    if (format === 'zip') budget.checkDeclaredTotals(archiveName, await zipTotals(archivePath));
+    const entries = format === 'zip' ? zipEntries(archivePath) : tarEntries(archivePath);
     for await (const entry of entries) {
       await extract(entry, archiveName, path.resolve(targetDir), budget);
     }
@@ -77,11 +108,13 @@ async function extract(entry: ArchiveEntry, archiveName: string, targetDir: stri
   if (reason) throw new Invalid([`${label} ${reason}`]);
   const target = path.resolve(targetDir, relative);
   if (!target.startsWith(targetDir + path.sep)) throw new Invalid([`${label} escapes the submission folder`]);
+  budget.names.add(relative, entry.kind, label);
 
   if (entry.kind === 'directory') {
-    await clashIsInvalid(label, () => mkdir(target, { recursive: true }));
+    await fsIsInvalid(label, () => mkdir(target, { recursive: true }));
   } else {
-    await clashIsInvalid(label, () => mkdir(path.dirname(target), { recursive: true }));
+    budget.checkDeclared(label, entry.declaredSize);
+    await fsIsInvalid(label, () => mkdir(path.dirname(target), { recursive: true }));
     await writeNewFile(target, await entry.content(), label, budget);
   }
 }
@@ -96,8 +129,9 @@ function relativeName(entry: ArchiveEntry): string {
 
 async function writeNewFile(target: string, chunks: AsyncIterable<Buffer>, label: string, budget: UnpackBudget): Promise<void> {
   // "wx" fails when anything already has the name, so an entry can never overwrite a file.
-  const file = await clashIsInvalid(label, () => open(target, 'wx'));
+  const file = await fsIsInvalid(label, () => open(target, 'wx'));
   try {
+    // One chunk at a time: the next is read (and inflated) only once this one is on disk.
     for await (const chunk of chunks) {
       budget.countBytes(label, chunk.length);
       for (let written = 0; written < chunk.length; ) {
@@ -109,14 +143,13 @@ async function writeNewFile(target: string, chunks: AsyncIterable<Buffer>, label
   }
 }
 
-async function clashIsInvalid<T>(label: string, action: () => Promise<T>): Promise<T> {
+/** A name the file system refuses is the archive's fault: a 400 naming the entry, not a 500. */
+async function fsIsInvalid<T>(label: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') {
-      throw new Invalid([`${label} is a duplicate path: a file or folder of that name is already in the submission`]);
-    }
+    const problem = fsProblem(error);
+    if (problem) throw new Invalid([`${label} ${problem}`]);
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-import { IncomingFile, Invalid, TooLarge } from '@app/domain';
+import { IncomingFile, Invalid, RateLimited, TooLarge } from '@app/domain';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -23,7 +23,7 @@ async function fixture(overrides: Partial<FileSystemStorageOptions> = {}) {
   const logRoot = path.join(root, 'logs');
   await mkdir(incomingDir(uploadRoot), { recursive: true });
   await mkdir(logRoot);
-  const options = { uploadRoot, logRoot, artifactRoot: path.join(root, 'artifacts'), maxUnpackedBytes: 10 * MB, maxArchiveEntries: 100, ...overrides };
+  const options = { uploadRoot, logRoot, artifactRoot: path.join(root, 'artifacts'), maxSubmissionBytes: 10 * MB, maxArchiveEntries: 100, maxConcurrentUnpacks: 4, ...overrides };
   const storage = new FileSystemStorageAdapter(options);
   const tempPathFor = () => path.join(incomingDir(uploadRoot), `upload-${randomUUID()}`);
   const incoming = async (name: string, content: string | Buffer): Promise<IncomingFile> => {
@@ -32,10 +32,10 @@ async function fixture(overrides: Partial<FileSystemStorageOptions> = {}) {
     return { originalName: name, tempPath, size: Buffer.byteLength(content) };
   };
   /** Builds an archive with Python (zipfile / tarfile make malicious entries easy) and stages it. */
-  const archive = async (name: string, entries: ArchiveSpec[]): Promise<IncomingFile> => {
+  const archive = async (name: string, entries: ArchiveSpec[], tarFormat: 'pax' | 'gnu' | 'latin1' = 'pax'): Promise<IncomingFile> => {
     const tempPath = tempPathFor();
     const script = name.endsWith('.zip') ? ZIP_SCRIPT : TAR_SCRIPT;
-    execFileSync('python3', ['-c', script, tempPath], { input: JSON.stringify(entries) });
+    execFileSync('python3', ['-c', script, tempPath, tarFormat], { input: JSON.stringify(entries) });
     return { originalName: name, tempPath, size: (await readFile(tempPath)).length };
   };
   const writeLog = (jobId: string, text: string) => appendFile(path.join(logRoot, `${jobId}.log`), text);
@@ -81,7 +81,9 @@ def content(entry):
     return entry.get('text', '').encode()
 out, entries = sys.argv[1], json.load(sys.stdin)
 types = {'dir': tarfile.DIRTYPE, 'symlink': tarfile.SYMTYPE, 'hardlink': tarfile.LNKTYPE, 'fifo': tarfile.FIFOTYPE}
-with tarfile.open(out, 'w:gz') as archive:
+form = sys.argv[2]
+options = {'gnu': dict(format=tarfile.GNU_FORMAT), 'latin1': dict(format=tarfile.GNU_FORMAT, encoding='latin-1')}.get(form, {})
+with tarfile.open(out, 'w:gz', **options) as archive:
     for entry in entries:
         info = tarfile.TarInfo(entry['name'])
         if 'type' in entry:
@@ -224,20 +226,22 @@ describe('FileSystemStorageAdapter', () => {
       await expectNothingLeft(uploadRoot);
     });
 
-    it.each(['bomb.zip', 'bomb.tar.gz'])('stops %s as TooLarge once past maxUnpackedBytes', async (name) => {
-      const { uploadRoot, storage, archive } = await fixture({ maxUnpackedBytes: 10 * MB });
+    it.each(['bomb.zip', 'bomb.tar.gz'])('stops %s as TooLarge once past maxSubmissionBytes', async (name) => {
+      const { uploadRoot, storage, archive } = await fixture({ maxSubmissionBytes: 10 * MB });
       const bomb = await archive(name, [{ name: 'zeros.bin', zeros: 50 * MB }]);
       expect(bomb.size).toBeLessThan(MB);
       const started = Date.now();
       const error = await storage.save(id, [bomb]).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(TooLarge);
-      expect((error as Error).message).toContain(`archive "${name}": entry "zeros.bin"`);
+      // A zip is refused from its central directory, a tar from the entry's header: both before writing.
+      expect((error as Error).message).toContain(name.endsWith('.zip') ? `archive "${name}" declares 50 MB` : `archive "${name}": entry "zeros.bin" declares 50 MB`);
+      expect((error as Error).message).toContain('10 MB limit per submission');
       expect(Date.now() - started).toBeLessThan(5000);
       await expectNothingLeft(uploadRoot);
     });
 
     it('counts the byte limit across all archives of a submission', async () => {
-      const { storage, archive } = await fixture({ maxUnpackedBytes: 1000 });
+      const { storage, archive } = await fixture({ maxSubmissionBytes: 1000 });
       const first = await archive('a.zip', [{ name: 'a.bin', zeros: 600 }]);
       const second = await archive('b.tar.gz', [{ name: 'b.bin', zeros: 600 }]);
       await expect(storage.save(id, [first, second])).rejects.toBeInstanceOf(TooLarge);
@@ -283,6 +287,76 @@ describe('FileSystemStorageAdapter', () => {
       const first = await archive('a.zip', [{ name: 'src/model.py', text: '1' }]);
       const second = await archive('b.tar.gz', [{ name: 'src/model.py', text: '2' }]);
       await expect(storage.save(id, [first, second])).rejects.toThrow(/archive "b.tar.gz": entry "src\/model.py" is a duplicate path/);
+    });
+
+    it('counts plain files and unpacked archives against one limit', async () => {
+      const { uploadRoot, storage, incoming, archive } = await fixture({ maxSubmissionBytes: 1000 });
+      const plain = await incoming('data.txt', Buffer.alloc(600));
+      const code = await archive('code.tar.gz', [{ name: 'more.bin', zeros: 600 }]);
+      await expect(storage.save(id, [plain, code])).rejects.toThrow(/entry "more.bin" declares .* limit per submission/);
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it('unpacks pax long names, non-ASCII names and GNU long names from a tar', async () => {
+      const { storage, archive } = await fixture();
+      const deep = `${'d'.repeat(120)}/${'n'.repeat(120)}.py`;
+      const code = await archive('code.tar.gz', [{ name: deep, text: '1' }, { name: '模型/données.py', text: '2' }]);
+      expect(await storage.save(id, [code])).toEqual([deep, '模型/données.py'].sort());
+      const gnu = await archive('gnu.tar.gz', [{ name: `${'g'.repeat(150)}.py`, text: '3' }], 'gnu');
+      expect(await storage.save('sub-2', [gnu])).toEqual([`${'g'.repeat(150)}.py`]);
+    });
+
+    it.each([
+      ['a name segment over 255 bytes', `${'é'.repeat(128)}.py`, /entry ".*" has a name of 259 bytes; each file or folder name may be at most 255 bytes/],
+      ['a path over 1024 bytes', `${'abcdefgh/'.repeat(120)}x.py`, /is 1084 bytes long; paths may be at most 1024 bytes/],
+      ['a control character', 'a\u0007.py', /contains a control character/],
+      ['a backslash', 'src\\..\\..\\x.py', /contains a backslash/],
+    ])('rejects a tar entry with %s as Invalid, naming it', async (_, name, message) => {
+      const { uploadRoot, storage, archive } = await fixture();
+      const error = await storage.save(id, [await archive('code.tar.gz', [{ name, text: '' }])]).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(Invalid);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).toContain('archive "code.tar.gz": entry');
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it('rejects a tar entry whose name is not UTF-8', async () => {
+      const { uploadRoot, storage, archive } = await fixture();
+      const code = await archive('code.tar.gz', [{ name: 'caf\u00e9.py', text: '' }], 'latin1');
+      await expect(storage.save(id, [code])).rejects.toThrow(/entry "caf.*\.py" has a name that is not valid UTF-8/);
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it.each([
+      ['letter case', [{ name: 'Model.py', text: '' }, { name: 'model.py', text: '' }], /entry "model.py" clashes with "Model.py"/],
+      ['letter case of a folder', [{ name: 'src/a.py', text: '' }, { name: 'SRC/b.py', text: '' }], /entry "SRC\/b.py" clashes with "src"/],
+      ['Unicode form', [{ name: 'caf\u00e9.py', text: '' }, { name: 'cafe\u0301.py', text: '' }], /clashes with "café.py": names may not differ only in letter case or Unicode form/],
+      ['a file and a folder', [{ name: 'src', text: '' }, { name: 'src/a.py', text: '' }], /"src" is both a file and a folder/],
+    ])('rejects names that differ only in %s', async (_, entries, message) => {
+      const { uploadRoot, storage, archive } = await fixture();
+      await expect(storage.save(id, [await archive('code.zip', entries)])).rejects.toThrow(message);
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it('rejects an archive entry that clashes with an uploaded file by case only', async () => {
+      const { uploadRoot, storage, incoming, archive } = await fixture();
+      const code = await archive('code.tar.gz', [{ name: 'MAIN.py', text: '' }]);
+      await expect(storage.save(id, [await incoming('main.py', ''), code])).rejects.toThrow(/entry "MAIN.py" clashes with "main.py"/);
+      await expectNothingLeft(uploadRoot);
+    });
+
+    it('refuses a second save with archives while MAX_CONCURRENT_UNPACKS are running, and frees the slot after', async () => {
+      const { storage, archive } = await fixture({ maxConcurrentUnpacks: 1 });
+      const first = storage.save('sub-1', [await archive('a.tar.gz', [{ name: 'a.py', text: '' }])]);
+      const second = await archive('b.tar.gz', [{ name: 'b.py', text: '' }]);
+      const refused = await storage.save('sub-2', [second]).catch((caught: unknown) => caught);
+      expect(refused).toBeInstanceOf(RateLimited);
+      expect((refused as RateLimited).retryAfterSeconds).toBeGreaterThan(0);
+      expect((refused as Error).message).toContain('MAX_CONCURRENT_UNPACKS');
+      expect(existsSync(second.tempPath)).toBe(false);
+      await first;
+      const third = await archive('c.tar.gz', [{ name: 'c.py', text: '' }]);
+      expect(await storage.save('sub-3', [third])).toEqual(['c.py']);
     });
 
     it('validateEntrypoint is false for a symbolic link and for a folder', async () => {

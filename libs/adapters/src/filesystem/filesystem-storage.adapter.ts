@@ -5,6 +5,7 @@ import {
   JsonObject,
   LogChunk,
   NotFound,
+  RateLimited,
   RunFiles,
   StoragePort,
   Submission,
@@ -17,10 +18,14 @@ import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, wr
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { UnpackBudget, UnpackLimits, archiveFormat, unpackArchive } from './archive-unpacker';
+import { fsProblem } from './fs-problems';
+import { NameRegistry } from './name-registry';
 import { BoundedCache } from '../support/bounded-cache';
 import { parseConfig } from './config-file';
 
 export interface FileSystemStorageOptions extends UnpackLimits {
+  /** Saves with archives that may run at once in this process; more are refused with 429. */
+  maxConcurrentUnpacks: number;
   uploadRoot: string;
   logRoot: string;
   artifactRoot: string;
@@ -33,6 +38,7 @@ export function incomingDir(uploadRoot: string): string {
 
 /** Submission and job ids become folder and file names, so only plain ids are accepted. */
 const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const UNPACK_RETRY_SECONDS = 5;
 
 /** metadata.json as stored: snake_case, like the HTTP API. */
 interface MetadataFile {
@@ -55,6 +61,8 @@ export class FileSystemStorageAdapter extends StoragePort {
   private readonly incoming: string;
   /** metadata.json never changes once written, so POST /jobs need not read it from disk each time. */
   private readonly metadataCache = new BoundedCache<Submission>(10_000);
+  /** Saves unpacking archives right now: each holds disk bandwidth and a little memory. */
+  private unpacking = 0;
 
   constructor(private readonly options: FileSystemStorageOptions) {
     super();
@@ -65,6 +73,27 @@ export class FileSystemStorageAdapter extends StoragePort {
 
   async save(submissionId: string, files: IncomingFile[]): Promise<string[]> {
     if (!SAFE_ID.test(submissionId)) throw new Invalid([`submission id "${submissionId}" is not a plain id`]);
+    const archives = files.filter((each) => archiveFormat(each.originalName));
+    // Taken before the first await, so two saves cannot both pass the check.
+    const slots = archives.length > 0 ? 1 : 0;
+    const refused = slots > 0 && this.unpacking >= this.options.maxConcurrentUnpacks;
+    if (!refused) this.unpacking += slots;
+    try {
+      if (refused) {
+        throw new RateLimited(
+          `the server is already unpacking ${this.unpacking} uploads with archives, its limit (MAX_CONCURRENT_UNPACKS); try again in a few seconds`,
+          UNPACK_RETRY_SECONDS,
+        );
+      }
+      return await this.store(submissionId, files, archives);
+    } finally {
+      if (!refused) this.unpacking -= slots;
+      // Archives were read in place and a failure can leave uploads unmoved: none outlives save.
+      await this.discardIncoming(files);
+    }
+  }
+
+  private async store(submissionId: string, files: IncomingFile[], archives: IncomingFile[]): Promise<string[]> {
     const folder = this.folderOf(submissionId);
     await mkdir(this.uploadRoot, { recursive: true });
     try {
@@ -76,12 +105,17 @@ export class FileSystemStorageAdapter extends StoragePort {
     try {
       const filesDir = path.join(folder, 'files');
       await mkdir(filesDir);
-      for (const file of files) await this.moveIncoming(file, filesDir);
-      const budget = new UnpackBudget(this.options);
-      for (const file of files.filter((each) => archiveFormat(each.originalName))) {
-        const archivePath = path.join(filesDir, file.originalName);
-        await unpackArchive(archivePath, file.originalName, filesDir, budget);
-        await rm(archivePath);
+      const budget = new UnpackBudget(this.options, new NameRegistry());
+      for (const file of files.filter((each) => !archiveFormat(each.originalName))) {
+        const label = `file "${printable(file.originalName)}"`;
+        budget.names.add(file.originalName, 'file', label);
+        budget.countBytes(label, file.size);
+        await this.moveIncoming(file, filesDir);
+      }
+      // Archives are unpacked straight from the incoming folder; discardIncoming removes them.
+      for (const archive of archives) {
+        if (!this.isIncoming(archive.tempPath)) throw notIncoming(archive.tempPath, this.incoming);
+        await unpackArchive(archive.tempPath, archive.originalName, filesDir, budget);
       }
       return (await regularFiles(filesDir)).sort();
     } catch (error) {
@@ -235,23 +269,34 @@ export class FileSystemStorageAdapter extends StoragePort {
   }
 
   private async moveIncoming(file: IncomingFile, filesDir: string): Promise<void> {
-    if (!this.isIncoming(file.tempPath)) {
-      throw new Error(`upload "${file.tempPath}" is not in ${this.incoming}; the HTTP layer must stream uploads there`);
-    }
+    if (!this.isIncoming(file.tempPath)) throw notIncoming(file.tempPath, this.incoming);
     const name = file.originalName;
-    if (name.includes('/') || unsafePathReason(name) !== undefined) {
-      throw new Invalid([`file "${JSON.stringify(name).slice(1, -1)}" is not a plain file name`]);
-    }
+    const label = `file "${printable(name)}"`;
+    if (name.includes('/') || unsafePathReason(name) !== undefined) throw new Invalid([`${label} is not a plain file name`]);
     const target = path.join(filesDir, name);
-    if ((await kindOf(target)) !== undefined) throw new Invalid([`file "${name}" was uploaded twice`]);
+    if ((await kindOf(target)) !== undefined) throw new Invalid([`${label} was uploaded twice`]);
     try {
-      await rename(file.tempPath, target);
+      try {
+        await rename(file.tempPath, target);
+      } catch (error) {
+        if (errorCode(error) !== 'EXDEV') throw error;
+        await copyFile(file.tempPath, target, constants.COPYFILE_EXCL);
+        await unlink(file.tempPath);
+      }
     } catch (error) {
-      if (errorCode(error) !== 'EXDEV') throw error;
-      await copyFile(file.tempPath, target, constants.COPYFILE_EXCL);
-      await unlink(file.tempPath);
+      const problem = fsProblem(error);
+      if (problem) throw new Invalid([`${label} ${problem}`]);
+      throw error;
     }
   }
+}
+
+function notIncoming(tempPath: string, incoming: string): Error {
+  return new Error(`upload "${tempPath}" is not in ${incoming}; the HTTP layer must stream uploads there`);
+}
+
+function printable(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }
 
 /** Every regular file under `root`, as relative POSIX paths. */
@@ -270,7 +315,8 @@ async function kindOf(target: string): Promise<'file' | 'other' | undefined> {
   try {
     return (await lstat(target)).isFile() ? 'file' : 'other';
   } catch (error) {
-    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'ENOTDIR') return undefined;
+    // A name the file system cannot even look up (too long, invalid) names nothing there.
+    if (['ENOENT', 'ENOTDIR', 'ENAMETOOLONG', 'EINVAL', 'EILSEQ', 'ELOOP'].includes(errorCode(error) ?? '')) return undefined;
     throw error;
   }
 }

@@ -8,4 +8,6 @@ export interface JobLimits {
 export interface UploadLimits {
   maxFileBytes: number;
   maxFiles: number;
+  /** Plain files and unpacked archives of one submission together. */
+  maxSubmissionBytes: number;
 }

@@ -79,21 +79,25 @@ export class CreateSubmission {
     if (request.files.length > this.limits.maxFiles) {
       problems.push(`files: at most ${this.limits.maxFiles} files per submission; pack more into a .zip or .tar.gz`);
     }
+    // Names that differ only in case or Unicode form count as the same name (see NameRegistry).
     const seen = new Set<string>();
     for (const file of request.files) {
       const name = file.originalName;
-      if (name.includes('/') || name.includes('\\') || unsafePathReason(name)) {
+      const reason = unsafePathReason(name);
+      if (name.includes('/') || name.includes('\\')) {
         problems.push(`files: "${printable(name)}" is not a plain file name; put folders in a .zip or .tar.gz`);
+      } else if (reason) {
+        problems.push(`files: "${printable(name)}" ${reason}`);
       } else if (!ALLOWED_EXTENSIONS.some((extension) => name.toLowerCase().endsWith(extension))) {
         problems.push(`files: "${name}" has an extension that is not allowed (allowed: ${ALLOWED_EXTENSIONS.join(' ')})`);
-      } else if (seen.has(name)) {
-        problems.push(`files: "${name}" was uploaded twice`);
+      } else if (seen.has(sameNameKey(name))) {
+        problems.push(`files: "${name}" was uploaded twice (names differing only in letter case or Unicode form count as the same)`);
       }
-      seen.add(name);
+      seen.add(sameNameKey(name));
     }
     const entrypointProblem = unsafePathReason(entrypoint);
     if (entrypointProblem) problems.push(`entrypoint "${printable(entrypoint)}" ${entrypointProblem}`);
-    else if (!entrypoint.endsWith('.py')) problems.push(`entrypoint "${entrypoint}" must be a .py file`);
+    else if (!entrypoint.endsWith('.py')) problems.push(`entrypoint "${printable(entrypoint)}" must be a .py file`);
     const configProblem = unsafePathReason(configFile);
     if (configProblem) problems.push(`config_file "${printable(configFile)}" ${configProblem}`);
     const metadata = parseMetadata(request.metadata, problems);
@@ -102,6 +106,12 @@ export class CreateSubmission {
     const oversized = request.files.find((file) => file.size > this.limits.maxFileBytes);
     if (oversized) {
       throw new TooLarge(`file "${oversized.originalName}" is larger than the ${this.limits.maxFileBytes / 2 ** 20} MB limit`);
+    }
+    const total = request.files.reduce((sum, file) => sum + file.size, 0);
+    if (total > this.limits.maxSubmissionBytes) {
+      throw new TooLarge(
+        `the files add up to ${megabytes(total)} MB, over the ${megabytes(this.limits.maxSubmissionBytes)} MB limit per submission (plain files and unpacked archives together)`,
+      );
     }
     return metadata;
   }
@@ -117,6 +127,14 @@ function parseMetadata(raw: string | undefined, problems: string[]): JsonObject 
     problems.push(`metadata is not valid JSON (${(error as Error).message}); send an object like {"model": "resnet"}`);
   }
   return {};
+}
+
+function sameNameKey(name: string): string {
+  return name.normalize('NFC').toLowerCase();
+}
+
+function megabytes(bytes: number): string {
+  return String(Math.round((bytes / 2 ** 20) * 10) / 10);
 }
 
 function printable(text: string): string {

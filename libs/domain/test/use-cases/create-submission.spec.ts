@@ -12,7 +12,7 @@ describe('CreateSubmission', () => {
 
   beforeEach(() => {
     storage = new InMemoryStorage();
-    useCase = new CreateSubmission(storage, new SequentialIds(), new FixedClock(), { maxFileBytes: 1000, maxFiles: 8 });
+    useCase = new CreateSubmission(storage, new SequentialIds(), new FixedClock(), { maxFileBytes: 1000, maxFiles: 8, maxSubmissionBytes: 5000 });
   });
 
   it('stores the files with defaults and parsed metadata', async () => {
@@ -86,6 +86,28 @@ describe('CreateSubmission', () => {
     await expect(useCase.execute(alice, { files: many })).rejects.toThrow('at most 8 files');
     await expect(useCase.execute(alice, { files: [file('main.py'), file('main.py')] })).rejects.toThrow('uploaded twice');
     await expect(useCase.execute(alice, { files: [file('../main.py')] })).rejects.toThrow('not a plain file name');
+  });
+
+  it('counts names that differ only in letter case or Unicode form as the same', async () => {
+    await expect(useCase.execute(alice, { files: [file('main.py'), file('Main.py')] })).rejects.toThrow('"Main.py" was uploaded twice');
+    await expect(useCase.execute(alice, { files: [file('main.py'), file('caf\u00e9.py'), file('cafe\u0301.py')] })).rejects.toThrow(
+      'uploaded twice',
+    );
+  });
+
+  it('rejects a file name over 255 UTF-8 bytes, naming the file, with nothing stored', async () => {
+    const long = `${'模'.repeat(90)}.py`;
+    const attempt = useCase.execute(alice, { files: [file('main.py'), file(long)] });
+    await expect(attempt).rejects.toBeInstanceOf(Invalid);
+    await expect(attempt).rejects.toThrow(`files: "${long}" has a name of 273 bytes`);
+    expect(await storage.exists('sub-1')).toBe(false);
+  });
+
+  it('rejects files that add up to more than the limit per submission with TooLarge', async () => {
+    const files = Array.from({ length: 6 }, (_, index) => file(`f${index}.txt`, 900)).concat(file('main.py'));
+    const attempt = useCase.execute(alice, { files });
+    await expect(attempt).rejects.toBeInstanceOf(TooLarge);
+    await expect(attempt).rejects.toThrow('MB limit per submission');
   });
 
   it('rejects an oversized file with TooLarge', async () => {
