@@ -2,6 +2,7 @@ export * from './errors/domain-errors';
 export * from './model/caller';
 export * from './model/canonical-json';
 export * from './model/job';
+export * from './model/json-limits';
 export * from './model/limits';
 export * from './model/paths';
 export * from './model/submission';

@@ -1,11 +1,24 @@
+import { Invalid } from '../errors/domain-errors';
 import { JsonObject } from './job';
+import { jsonShapeProblem } from './json-limits';
 
-/** Merges `override` into `base`: objects merge key by key, anything else (arrays too) is replaced. */
+/**
+ * Merges `override` into `base`: objects merge key by key, anything else (arrays too) is replaced.
+ * Both are checked first (depth, prototype keys), so the recursion below is bounded.
+ */
 export function deepMerge(base: JsonObject, override: JsonObject): JsonObject {
+  const problems = [jsonShapeProblem('the config file', base), jsonShapeProblem('config', override)].filter(
+    (problem): problem is string => problem !== null,
+  );
+  if (problems.length > 0) throw new Invalid(problems);
+  return merge(base, override);
+}
+
+function merge(base: JsonObject, override: JsonObject): JsonObject {
   const merged: JsonObject = { ...base };
   for (const [key, value] of Object.entries(override)) {
     const current = merged[key];
-    merged[key] = isObject(current) && isObject(value) ? deepMerge(current, value) : value;
+    merged[key] = isObject(current) && isObject(value) ? merge(current, value) : value;
   }
   return merged;
 }

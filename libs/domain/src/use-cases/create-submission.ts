@@ -1,6 +1,7 @@
 import { Invalid, TooLarge } from '../errors/domain-errors';
 import { Caller } from '../model/caller';
 import { JsonObject } from '../model/job';
+import { jsonObjectProblem } from '../model/json-limits';
 import { UploadLimits } from '../model/limits';
 import { unsafePathReason } from '../model/paths';
 import { IncomingFile, Submission } from '../model/submission';
@@ -121,8 +122,10 @@ function parseMetadata(raw: string | undefined, problems: string[]): JsonObject 
   if (raw === undefined || raw.trim() === '') return {};
   try {
     const parsed: unknown = JSON.parse(raw);
-    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as JsonObject;
-    problems.push('metadata must be a JSON object, like {"model": "resnet"}');
+    // Checked before anything recursive (storing it as JSON) touches it.
+    const problem = jsonObjectProblem('metadata', parsed);
+    if (!problem) return parsed as JsonObject;
+    problems.push(problem);
   } catch (error) {
     problems.push(`metadata is not valid JSON (${(error as Error).message}); send an object like {"model": "resnet"}`);
   }

@@ -2,6 +2,7 @@ import { Forbidden, Invalid, NotFound, RateLimited, Unavailable } from '../error
 import { Caller } from '../model/caller';
 import { canonicalJson } from '../model/canonical-json';
 import { Job, JsonObject, RESOURCE_CLASSES, ResourceClass, toPayload } from '../model/job';
+import { jsonObjectProblem } from '../model/json-limits';
 import { JobLimits } from '../model/limits';
 import { ClockPort } from '../ports/clock.port';
 import { IdPort } from '../ports/id.port';
@@ -38,6 +39,8 @@ export class EnqueueJob {
     if (!RESOURCE_CLASSES.includes(resourceClass)) {
       throw new Invalid([`resource_class must be one of ${RESOURCE_CLASSES.join(', ')}`]);
     }
+    const configProblem = request.config === undefined ? null : jsonObjectProblem('config', request.config);
+    if (configProblem) throw new Invalid([configProblem]);
     const submission = await this.storage.loadMetadata(request.submissionId);
     if (!submission) throw new NotFound(`submission ${request.submissionId} does not exist`);
     if (submission.userId !== caller.userId) {

@@ -4,6 +4,8 @@ import { LogChunk, StoragePort } from '../ports/storage.port';
 import { GetJobStatus } from './get-job-status';
 
 export const MAX_LOG_CHUNK_BYTES = 8 * 2 ** 20;
+/** 1 TiB: past any log a job can write; keeps the offset a safe integer. */
+export const MAX_LOG_OFFSET = 2 ** 40;
 
 /** A job's combined output from a byte offset, so clients can follow a live log. */
 export class GetJobLogs {
@@ -13,7 +15,9 @@ export class GetJobLogs {
   ) {}
 
   async execute(caller: Caller, jobId: string, offset: number): Promise<LogChunk> {
-    if (!Number.isInteger(offset) || offset < 0) throw new Invalid(['offset must be a whole number >= 0']);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_LOG_OFFSET) {
+      throw new Invalid([`offset must be a whole number from 0 to ${MAX_LOG_OFFSET}`]);
+    }
     await this.jobs.execute(caller, jobId);
     const chunk = await this.storage.loadLogs(jobId, offset, MAX_LOG_CHUNK_BYTES);
     return chunk ?? { text: '', nextOffset: offset, size: 0 };
