@@ -8,6 +8,7 @@ import { useHeaderChecks } from './auth/header-checks';
 import { AppModule } from './app.module';
 import { setupSwagger } from './docs/swagger';
 import { useJsonBody } from './errors/json-body';
+import { useMethodNotAllowed } from './errors/method-not-allowed';
 import { validationPipe } from './errors/validation';
 
 /** Builds the configured API app; main.ts and the e2e tests both start it through here. */
@@ -19,6 +20,7 @@ export async function createApiApp(config: AppConfig, options: { logger?: false 
   });
   // Before any body is read: a request with ambiguous credentials gets no further.
   useHeaderChecks(app);
+  useMethodNotAllowed(app);
   useJsonBody(app);
   app.disable('x-powered-by');
   // Job status changes under the client; a weak ETag per response only costs hashing time.

@@ -100,6 +100,91 @@ describe('jobs API (real app, real Redis, real BullMQ)', () => {
     await request(api.server).get('/jobs').expect(401);
   });
 
+  it('takes query integers only as plain decimal digits within bounds: every other spelling is a 400 naming the field', async () => {
+    const hostile = ['1e20', '3.4e38', '0x10', '1.0', '%201', '-0', '%2B1', '1e3', '', 'NaN', 'Infinity', '99999999999999999999999', '1%2C2'];
+    const job = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: await submit() }).expect(202);
+    for (const [route, field] of [['/jobs', 'offset'], ['/jobs', 'limit'], [`/jobs/${job.body.job_id}/logs`, 'offset']]) {
+      for (const value of [...hostile, '1&' + field + '=2']) {
+        const response = await request(api.server).get(`${route}?${field}=${value}`).set(auth('alice'));
+        expect({ route, field, value, status: response.status }).toEqual({ route, field, value, status: 400 });
+        expect(response.body.message).toContain(`${field} must be a whole number`);
+      }
+    }
+    await request(api.server).get('/jobs?offset=1000000&limit=100').set(auth('alice')).expect(200);
+    await request(api.server).get('/jobs?offset=1000001').set(auth('alice')).expect(400);
+    await request(api.server).get('/jobs?limit=101').set(auth('alice')).expect(400);
+    await request(api.server).get(`/jobs/${job.body.job_id}/logs?offset=${2 ** 40}`).set(auth('alice')).expect(200);
+    await request(api.server).get(`/jobs/${job.body.job_id}/logs?offset=${2 ** 40 + 1}`).set(auth('alice')).expect(400);
+    const all = await request(api.server).get('/jobs?all=yes').set(auth('admin')).expect(400);
+    expect(all.body.message).toContain('all must be one of true, false');
+  });
+
+  it('refuses hostile JSON bodies with a 4xx and a message before any recursive code sees them', async () => {
+    const submissionId = await submit();
+    const post = () => request(api.server).post('/jobs').set(auth('alice'));
+    // Sent byte for byte (a custom serializer keeps supertest from JSON-encoding a Buffer).
+    const json = (body: string | Buffer, type = 'application/json') =>
+      post()
+        .set('Content-Type', type)
+        .serialize((data: unknown) => data as string)
+        .send(body as string);
+    const nested = (depth: number) => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const refused: Array<[string, Promise<request.Response>, number, string]> = [
+      ['array', json('[]'), 400, 'must be a JSON object'],
+      ['string', json('"x"'), 400, 'must be a JSON object'],
+      ['null', json('null'), 400, 'must be a JSON object'],
+      ['number', json('1'), 400, 'must be a JSON object'],
+      ['invalid JSON', json('{"submission_id": '), 400, 'not valid JSON'],
+      ['invalid UTF-8', json(Buffer.from([...Buffer.from('{"submission_id":"'), 0xff, 0xfe, ...Buffer.from('"}')])), 400, 'not valid UTF-8'],
+      ['text/plain', json(`{"submission_id":"${submissionId}"}`, 'text/plain'), 415, 'Content-Type "text/plain" is not supported'],
+      ['form', json(`submission_id=${submissionId}`, 'application/x-www-form-urlencoded'), 415, 'application/json'],
+      ['latin1', json('{}', 'application/json; charset=latin1'), 415, 'charset'],
+      ['utf-16', json('{}', 'application/json; charset=utf-16'), 415, 'charset'],
+      ['no body', post(), 415, 'no Content-Type'],
+      ['empty JSON', json(''), 400, 'submission_id is required'],
+      ['config 10,000 deep', json(`{"submission_id":"${submissionId}","config":${nested(10_000)}}`), 400, 'nests deeper than 33 levels'],
+      ['config 33 deep', json(`{"submission_id":"${submissionId}","config":${nested(33)}}`), 400, 'nests deeper than'],
+      ['config over 64 KiB', post().send({ submission_id: submissionId, config: { text: 'x'.repeat(70_000) } }), 400, 'at most 65536'],
+      ['body over 256 KiB', post().send({ submission_id: submissionId, config: { text: 'x'.repeat(300_000) } }), 413, '256 KiB'],
+      ['__proto__', json(`{"submission_id":"${submissionId}","config":{"a":{"__proto__":{"polluted":1}}}}`), 400, '"config.a.__proto__"'],
+      ['constructor', json(`{"submission_id":"${submissionId}","config":{"constructor":{"prototype":{"polluted":1}}}}`), 400, '"config.constructor"'],
+      ['prototype', json(`{"submission_id":"${submissionId}","config":{"prototype":1}}`), 400, '"config.prototype"'],
+    ];
+    for (const [name, pending, status, message] of refused) {
+      const response = await pending;
+      expect({ name, status: response.status }).toEqual({ name, status });
+      expect({ name, message: response.body.message }).toEqual({ name, message: expect.stringContaining(message) });
+    }
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    // The documented limits themselves are accepted.
+    await json(`{"submission_id":"${submissionId}","config":${nested(32)}}`).expect(202);
+    await post().send({ submission_id: submissionId, config: { text: 'x'.repeat(60_000) } }).expect(202);
+  });
+
+  it('bounds submission metadata the same way', async () => {
+    const upload = (metadata: string) =>
+      request(api.server).post('/submissions').set(auth('alice')).attach('files', Buffer.from('print(1)'), 'main.py').field('metadata', metadata);
+    const deep = await upload('{"a":'.repeat(6000) + '1' + '}'.repeat(6000)).expect(400);
+    expect(deep.body.message).toContain('metadata nests deeper than 32 levels');
+    const proto = await upload('{"x":{"__proto__":{"polluted":1}}}').expect(400);
+    expect(proto.body.message).toContain('"x.__proto__"');
+    await upload('[1]').expect(400);
+    await upload('{"a":'.repeat(32) + '1' + '}'.repeat(32)).expect(201);
+  });
+
+  it('answers 405 with Allow for a known path and a method it does not serve, 404 for unknown paths', async () => {
+    const trace = await request(api.server).trace('/jobs').set(auth('alice')).expect(405);
+    expect(trace.headers.allow).toBe('GET, HEAD, POST');
+    expect(trace.body).toMatchObject({ statusCode: 405, error: 'Method Not Allowed', message: expect.stringContaining('TRACE is not allowed on /jobs') });
+    const remove = await request(api.server).delete('/jobs/some-id/status').set(auth('alice')).expect(405);
+    expect(remove.headers.allow).toBe('GET, HEAD');
+    expect((await request(api.server).put('/healthz').expect(405)).headers.allow).toBe('GET, HEAD');
+    expect((await request(api.server).get('/jobs/some-id/cancel').set(auth('alice')).expect(405)).headers.allow).toBe('POST');
+    expect((await request(api.server).options('/submissions').expect(405)).headers.allow).toBe('POST');
+    await request(api.server).get('/no-such-path').set(auth('alice')).expect(404);
+    await request(api.server).post('/jobs/some-id/nothing').set(auth('alice')).expect(404);
+  });
+
   it('serves logs as text from an offset, and 409 for results before the job has a run', async () => {
     const submissionId = await submit();
     const job = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submissionId, config: { logs: 1 } }).expect(202);

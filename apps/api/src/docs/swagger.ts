@@ -1,5 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { AppConfig } from '@app/adapters';
 import { ErrorBody } from '../errors/error-body.dto';
 
 /** Swagger UI at /docs and the OpenAPI document at /docs-json. */
@@ -10,12 +12,20 @@ export function setupSwagger(app: INestApplication): void {
       .setTitle('LeadersBoard API')
       .setDescription(
         'Upload Python code, run it in a sandbox, read its status, logs and MLflow results. ' +
-          'Every route but /healthz needs `Authorization: Bearer <token>`. Errors share one shape: {statusCode, error, message}.',
+          'Every route but /healthz and /docs needs `Authorization: Bearer <token>`. ' +
+          'Errors are JSON of one shape, {statusCode, error, message}, on every route (the logs route too). ' +
+          'A known path asked with a method it does not serve answers 405 with an `Allow` header.',
       )
       .setVersion('0.1.0')
       .addBearerAuth()
       .build(),
     { extraModels: [ErrorBody] },
   );
+  const schemas = (document.components?.schemas ?? {}) as Record<string, SchemaObject>;
+  // Unknown fields are refused (forbidNonWhitelisted, the upload's field list): say so.
+  for (const name of ['CreateJobBody', 'CreateSubmissionForm']) if (schemas[name]) schemas[name].additionalProperties = false;
+  // A limit that comes from the configuration, not from a decorator.
+  const files = schemas.CreateSubmissionForm?.properties?.files as SchemaObject | undefined;
+  if (files) files.maxItems = app.get(AppConfig).maxFilesPerSubmission;
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

@@ -1,18 +1,46 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsObject, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { Job, JOB_STATUSES, JobResults, LogChunk, MAX_PAGE_SIZE, RESOURCE_CLASSES, ResourceClass } from '@app/domain';
+import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
+import {
+  Job,
+  JOB_STATUSES,
+  JobResults,
+  JSON_LIMITS,
+  jsonObjectProblem,
+  LogChunk,
+  MAX_LIST_OFFSET,
+  MAX_LOG_OFFSET,
+  MAX_PAGE_SIZE,
+  RESOURCE_CLASSES,
+  ResourceClass,
+} from '@app/domain';
+import { QueryEnum, QueryInteger } from '../errors/query-params';
+
+export const MAX_SUBMISSION_ID_LENGTH = 64;
 
 export class CreateJobBody {
-  @ApiProperty({ example: '3f0c8a4e-2b1d-4c55-9a7e-1f2d3c4b5a69' })
+  @ApiProperty({ example: '3f0c8a4e-2b1d-4c55-9a7e-1f2d3c4b5a69', minLength: 1, maxLength: MAX_SUBMISSION_ID_LENGTH })
   @IsString({ message: 'submission_id must be a string' })
   @IsNotEmpty({ message: 'submission_id is required; use the id POST /submissions returned' })
-  @MaxLength(64, { message: 'submission_id must be at most 64 characters' })
+  @MaxLength(MAX_SUBMISSION_ID_LENGTH, { message: `submission_id must be at most ${MAX_SUBMISSION_ID_LENGTH} characters` })
   submission_id!: string;
 
-  @ApiPropertyOptional({ example: { lr: 0.01, epochs: 3 }, description: 'Deep-merged over the submission\'s config file' })
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { lr: 0.01, epochs: 3 },
+    description:
+      `Deep-merged over the submission's config file. At most ${JSON_LIMITS.maxBytes / 1024} KiB as JSON and ` +
+      `${JSON_LIMITS.maxDepth} levels deep; the keys __proto__, constructor and prototype are refused.`,
+  })
   @IsOptional()
   @IsObject({ message: 'config must be a JSON object' })
+  @ValidateBy({
+    name: 'jsonLimits',
+    validator: {
+      validate: (value: unknown) => jsonObjectProblem('config', value) === null,
+      defaultMessage: (args) => jsonObjectProblem('config', args?.value) ?? 'config is invalid',
+    },
+  })
   config?: Record<string, unknown>;
 
   @ApiPropertyOptional({ enum: RESOURCE_CLASSES, default: 'small' })
@@ -22,34 +50,23 @@ export class CreateJobBody {
 }
 
 export class ListJobsQuery {
-  @ApiPropertyOptional({ default: 0, minimum: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'offset must be a whole number' })
-  @Min(0, { message: 'offset must be >= 0' })
+  @QueryInteger('offset', { minimum: 0, maximum: MAX_LIST_OFFSET, default: 0, description: 'How many of the newest jobs to skip' })
   offset = 0;
 
-  @ApiPropertyOptional({ default: 20, minimum: 1, maximum: MAX_PAGE_SIZE })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'limit must be a whole number' })
-  @Min(1, { message: 'limit must be >= 1' })
-  @Max(MAX_PAGE_SIZE, { message: `limit must be <= ${MAX_PAGE_SIZE}` })
+  @QueryInteger('limit', { minimum: 1, maximum: MAX_PAGE_SIZE, default: 20, description: 'Page size' })
   limit = 20;
 
-  @ApiPropertyOptional({ default: false, description: 'Admins only: every user\'s jobs' })
-  @IsOptional()
-  @Type(() => String)
-  @IsIn(['true', 'false'], { message: 'all must be true or false' })
+  @QueryEnum('all', ['true', 'false'], { default: 'false', description: 'Admins only: every user\'s jobs' })
   all?: string;
 }
 
 export class LogsQuery {
-  @ApiPropertyOptional({ default: 0, description: 'Byte offset to read from; pass the previous X-Next-Offset to follow a live log' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'offset must be a whole number' })
-  @Min(0, { message: 'offset must be >= 0' })
+  @QueryInteger('offset', {
+    minimum: 0,
+    maximum: MAX_LOG_OFFSET,
+    default: 0,
+    description: 'Byte offset to read from; pass the previous X-Next-Offset to follow a live log',
+  })
   offset = 0;
 }
 
@@ -62,7 +79,7 @@ export class JobResponse {
   @ApiProperty({ nullable: true, type: String }) experiment_id!: string | null;
   @ApiProperty() entrypoint!: string;
   @ApiProperty({ nullable: true, type: String }) config_file!: string | null;
-  @ApiProperty({ example: { lr: 0.01 } }) config!: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { lr: 0.01 } }) config!: Record<string, unknown>;
   @ApiProperty({ enum: RESOURCE_CLASSES }) resource_class!: string;
   @ApiProperty() created_at!: string;
   @ApiProperty() updated_at!: string;
@@ -93,9 +110,9 @@ export class JobResponse {
 
 export class JobListResponse {
   @ApiProperty({ type: [JobResponse] }) jobs!: JobResponse[];
-  @ApiProperty() total!: number;
-  @ApiProperty() offset!: number;
-  @ApiProperty() limit!: number;
+  @ApiProperty({ type: 'integer', minimum: 0 }) total!: number;
+  @ApiProperty({ type: 'integer', minimum: 0 }) offset!: number;
+  @ApiProperty({ type: 'integer', minimum: 1 }) limit!: number;
 }
 
 export class JobResultsResponse {
@@ -103,7 +120,7 @@ export class JobResultsResponse {
   @ApiProperty({ enum: JOB_STATUSES }) status!: string;
   @ApiProperty() run_id!: string;
   @ApiProperty() experiment_id!: string;
-  @ApiProperty({ example: { image_AUROC: 0.97 } }) metrics!: Record<string, number>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { image_AUROC: 0.97 } }) metrics!: Record<string, number>;
   @ApiProperty({ example: 'http://127.0.0.1:5010/#/experiments/1/runs/abc' }) mlflow_ui_link!: string;
   @ApiProperty({ example: 'http://127.0.0.1:5010/api/2.0/mlflow/runs/get?run_id=abc' }) mlflow_rest_link!: string;
 
@@ -124,4 +141,6 @@ export function logHeaders(chunk: LogChunk): Record<string, string> {
   return { 'X-Next-Offset': String(chunk.nextOffset), 'X-Log-Size': String(chunk.size) };
 }
 
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+/** Documented and enforced from the same pattern. */
+export const IDEMPOTENCY_KEY_SCHEMA = { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$', minLength: 1, maxLength: 255 } as const;
+export const IDEMPOTENCY_KEY_PATTERN = new RegExp(IDEMPOTENCY_KEY_SCHEMA.pattern);

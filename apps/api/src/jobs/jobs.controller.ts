@@ -1,20 +1,14 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import {
-  ApiAcceptedResponse,
-  ApiBearerAuth,
-  ApiHeader,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UseInterceptors } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiConsumes, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CancelJob, Caller, EnqueueJob, GetJobLogs, GetJobResults, GetJobStatus, Invalid, ListJobs } from '@app/domain';
 import { CurrentCaller } from '../auth/caller.decorator';
-import { ApiErrors } from '../errors/api-errors.decorator';
+import { ApiErrors, ApiProtected } from '../errors/api-errors.decorator';
+import { RequireJsonBody } from '../errors/json-body';
 import {
   CreateJobBody,
   IDEMPOTENCY_KEY_PATTERN,
+  IDEMPOTENCY_KEY_SCHEMA,
   JobListResponse,
   JobResponse,
   JobResultsResponse,
@@ -24,7 +18,7 @@ import {
 } from './job.dto';
 
 @ApiTags('jobs')
-@ApiBearerAuth()
+@ApiProtected()
 @Controller('jobs')
 export class JobsController {
   constructor(
@@ -44,9 +38,17 @@ export class JobsController {
       'Idempotent: the same submission, config, resource class and Idempotency-Key give back the same job ' +
       '(with the header Idempotent-Replayed: true) instead of a second run. Send a new Idempotency-Key to re-run on purpose.',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 printable ASCII characters' })
-  @ApiAcceptedResponse({ type: JobResponse })
-  @ApiErrors(400, 401, 403, 404, 429, 503)
+  @UseInterceptors(RequireJsonBody)
+  @ApiConsumes('application/json')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 printable ASCII characters', schema: IDEMPOTENCY_KEY_SCHEMA })
+  @ApiAcceptedResponse({
+    type: JobResponse,
+    headers: {
+      Location: { description: 'Where to follow the job', required: true, schema: { type: 'string' } },
+      'Idempotent-Replayed': { description: 'Sent (as "true") when an identical earlier request already made this job', schema: { type: 'string', enum: ['true'] } },
+    },
+  })
+  @ApiErrors(403, 404, 413, 415, 503)
   async create(
     @CurrentCaller() caller: Caller,
     @Body() body: CreateJobBody,
@@ -70,7 +72,7 @@ export class JobsController {
   @Get()
   @ApiOperation({ summary: 'Your jobs, newest first' })
   @ApiOkResponse({ type: JobListResponse })
-  @ApiErrors(400, 401, 403, 503)
+  @ApiErrors(403, 503)
   async list(@CurrentCaller() caller: Caller, @Query() query: ListJobsQuery): Promise<JobListResponse> {
     const page = await this.listJobs.execute(caller, { offset: query.offset, limit: query.limit, allUsers: query.all === 'true' });
     return { jobs: page.jobs.map((job) => JobResponse.from(job)), total: page.total, offset: query.offset, limit: query.limit };
@@ -79,7 +81,7 @@ export class JobsController {
   @Get(':id/status')
   @ApiOperation({ summary: 'A job\'s status' })
   @ApiOkResponse({ type: JobResponse })
-  @ApiErrors(401, 403, 404, 503)
+  @ApiErrors(403, 404, 503)
   async status(@CurrentCaller() caller: Caller, @Param('id') jobId: string): Promise<JobResponse> {
     return JobResponse.from(await this.getJobStatus.execute(caller, jobId));
   }
@@ -89,9 +91,15 @@ export class JobsController {
     summary: 'A job\'s combined stdout and stderr',
     description: 'Up to 8 MiB from `offset`. X-Next-Offset says where to continue; poll with it to follow a running job.',
   })
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'The log text', schema: { type: 'string' } })
-  @ApiErrors(400, 401, 403, 404, 503)
+  @ApiOkResponse({
+    description: 'The log text (errors come as JSON, like on every route)',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+    headers: {
+      'X-Next-Offset': { description: 'The offset to pass next time', required: true, schema: { type: 'integer', minimum: 0 } },
+      'X-Log-Size': { description: 'The log\'s size in bytes so far', required: true, schema: { type: 'integer', minimum: 0 } },
+    },
+  })
+  @ApiErrors(403, 404, 503)
   async logs(
     @CurrentCaller() caller: Caller,
     @Param('id') jobId: string,
@@ -110,7 +118,7 @@ export class JobsController {
     description: 'A pending job leaves the queue; a running one is killed on whichever worker holds it and its MLflow run ends KILLED.',
   })
   @ApiAcceptedResponse({ type: JobResponse })
-  @ApiErrors(401, 403, 404, 409, 503)
+  @ApiErrors(403, 404, 409, 503)
   async cancel(@CurrentCaller() caller: Caller, @Param('id') jobId: string): Promise<JobResponse> {
     return JobResponse.from(await this.cancelJob.execute(caller, jobId));
   }
@@ -118,7 +126,7 @@ export class JobsController {
   @Get(':id/results')
   @ApiOperation({ summary: 'A job\'s metrics and MLflow links' })
   @ApiOkResponse({ type: JobResultsResponse })
-  @ApiErrors(401, 403, 404, 409, 503)
+  @ApiErrors(403, 404, 409, 503)
   async results(@CurrentCaller() caller: Caller, @Param('id') jobId: string): Promise<JobResultsResponse> {
     return JobResultsResponse.from(await this.getJobResults.execute(caller, jobId));
   }

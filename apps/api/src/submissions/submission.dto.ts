@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Submission } from '@app/domain';
+import { JSON_LIMITS, Submission } from '@app/domain';
 
 /** The multipart form of POST /submissions, for the docs; parsing is done by the upload interceptor. */
 export class CreateSubmissionForm {
-  @ApiProperty({ type: 'array', items: { type: 'string', format: 'binary' }, description: '.py .yaml .yml .json .txt .zip .tar.gz; archives are unpacked' })
+  // maxItems is MAX_FILES_PER_SUBMISSION, filled in from the configuration by the docs setup.
+  @ApiProperty({ type: 'array', items: { type: 'string', format: 'binary' }, minItems: 1, description: '.py .yaml .yml .json .txt .zip .tar.gz; archives are unpacked' })
   files!: unknown[];
 
   @ApiPropertyOptional({ default: 'main.py', description: 'Relative path of the .py file to run, inside the submission' })
@@ -12,7 +13,9 @@ export class CreateSubmissionForm {
   @ApiPropertyOptional({ default: 'config.yaml', description: 'Relative path of the config file; optional when left at the default' })
   config_file?: string;
 
-  @ApiPropertyOptional({ description: 'A JSON object as text, e.g. {"model": "resnet"}' })
+  @ApiPropertyOptional({
+    description: `A JSON object as text, e.g. {"model": "resnet"}: at most ${JSON_LIMITS.maxBytes / 1024} KiB and ${JSON_LIMITS.maxDepth} levels deep`,
+  })
   metadata?: string;
 }
 

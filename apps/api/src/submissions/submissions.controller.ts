@@ -1,14 +1,14 @@
 import { Controller, HttpCode, Post, Req, UseInterceptors } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { Caller, CreateSubmission, Invalid } from '@app/domain';
 import { CurrentCaller } from '../auth/caller.decorator';
-import { ApiErrors } from '../errors/api-errors.decorator';
+import { ApiErrors, ApiProtected } from '../errors/api-errors.decorator';
 import { CreateSubmissionForm, SubmissionResponse } from './submission.dto';
 import { UPLOAD_FIELDS, UploadInterceptor } from './upload.interceptor';
 
 @ApiTags('submissions')
-@ApiBearerAuth()
+@ApiProtected()
 @Controller('submissions')
 export class SubmissionsController {
   constructor(private readonly createSubmission: CreateSubmission) {}
@@ -20,7 +20,7 @@ export class SubmissionsController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: CreateSubmissionForm })
   @ApiCreatedResponse({ type: SubmissionResponse })
-  @ApiErrors(400, 401, 413, 503)
+  @ApiErrors(413, 503)
   async create(@CurrentCaller() caller: Caller, @Req() request: Request): Promise<SubmissionResponse> {
     const fields = (request.body ?? {}) as Record<string, unknown>;
     const unknown = Object.keys(fields).filter((name) => !UPLOAD_FIELDS.includes(name));
