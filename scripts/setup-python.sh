@@ -11,7 +11,7 @@ umask 022
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="${PYTHON:-/usr/bin/python3.11}"
 venv="${VENV_DIR:-$root/.venv}"
-requirements=("$root/python/requirements-server.txt" "$root/python/requirements-runtime.txt")
+requirements=("$root/python/requirements-server.txt" "$root/python/requirements-runtime.txt" "$root/python/requirements-dev.txt")
 stamp="$venv/.requirements.sha256"
 
 fail() { echo "setup-python: $*" >&2; exit 1; }

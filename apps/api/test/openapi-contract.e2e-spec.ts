@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import request from 'supertest';
+import { auth, RunningApi, startApi, TOKENS } from './harness';
+
+/** The project venv, found the way scripts/setup-python.sh makes it. */
+const VENV = process.env.VENV_DIR || path.resolve(__dirname, '../../../.venv');
+const SCHEMATHESIS = path.join(VENV, 'bin', 'schemathesis');
+/** Per API operation; with the fixed seed the run is the same every time (~25 s on 2 cores). */
+const EXAMPLES_PER_OPERATION = 30;
+const RUN_LIMIT_MS = 150_000;
+
+interface Schema {
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  minItems?: number;
+  maxItems?: number;
+  enum?: string[];
+  additionalProperties?: unknown;
+  properties?: Record<string, Schema>;
+}
+interface Operation {
+  parameters?: Array<{ name: string; in: string; schema: Schema }>;
+  responses: Record<string, { content?: Record<string, unknown>; headers?: Record<string, { required?: boolean }> }>;
+  security?: unknown[];
+}
+interface OpenApi {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+describe('the OpenAPI document matches the live API', () => {
+  let api: RunningApi;
+  let document: OpenApi;
+
+  beforeAll(async () => {
+    api = await startApi({ RATE_LIMIT_JOBS_PER_HOUR: '100000', RATE_LIMIT_CONCURRENT_JOBS: '100000' });
+    document = (await request(api.server).get('/docs-json').expect(200)).body;
+  });
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const operation = (route: string, method: string): Operation => document.paths[route][method];
+  const query = (route: string, name: string): Schema =>
+    operation(route, 'get').parameters!.find((parameter) => parameter.in === 'query' && parameter.name === name)!.schema;
+
+  it('types every parameter and field with the bounds the API enforces', () => {
+    expect(query('/jobs', 'offset')).toMatchObject({ type: 'integer', minimum: 0, maximum: 1_000_000 });
+    expect(query('/jobs', 'limit')).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
+    expect(query('/jobs', 'all')).toMatchObject({ type: 'string', enum: ['true', 'false'] });
+    expect(query('/jobs/{id}/logs', 'offset')).toMatchObject({ type: 'integer', minimum: 0, maximum: 2 ** 40 });
+    const { schemas } = document.components;
+    expect(schemas.CreateJobBody.properties!.submission_id).toMatchObject({ type: 'string', minLength: 1, maxLength: 64 });
+    expect(schemas.CreateJobBody.additionalProperties).toBe(false);
+    expect(schemas.CreateSubmissionForm.properties!.files).toMatchObject({ type: 'array', minItems: 1, maxItems: api.config.maxFilesPerSubmission });
+  });
+
+  it('lists JSON errors beside the text log, the real statuses, headers, and the token where one is needed', () => {
+    const logs = operation('/jobs/{id}/logs', 'get').responses;
+    expect(Object.keys(logs['200'].content!)).toEqual(['text/plain']);
+    expect(logs['200'].headers).toMatchObject({ 'X-Next-Offset': { required: true }, 'X-Log-Size': { required: true } });
+    for (const status of ['400', '401', '403', '404', '429', '503']) expect(Object.keys(logs[status].content!)).toEqual(['application/json']);
+    const create = operation('/jobs', 'post').responses;
+    expect(Object.keys(create).sort()).toEqual(['202', '400', '401', '403', '404', '413', '415', '429', '431', '503']);
+    expect(create['202'].headers).toHaveProperty('Idempotent-Replayed');
+    expect(create['429'].headers).toMatchObject({ 'Retry-After': { required: true } });
+    for (const [route, methods] of Object.entries(document.paths)) {
+      for (const [method, item] of Object.entries(methods)) {
+        if (route === '/healthz') expect(item.security).toBeUndefined();
+        else expect({ route, method, security: item.security }).toEqual({ route, method, security: [{ bearer: [] }] });
+      }
+    }
+  });
+
+  it('passes schemathesis (fixed seed): no 5xx, no undocumented status, content type, header or body shape', async () => {
+    expect(existsSync(SCHEMATHESIS)).toBe(true); // else: bash scripts/setup-python.sh
+    // Real ids, so that generated requests reach past 404 into the routes' own logic.
+    const submission = await request(api.server)
+      .post('/submissions')
+      .set(auth('alice'))
+      .attach('files', Buffer.from('print(1)\n'), 'main.py')
+      .attach('files', Buffer.from('lr: 0.1\n'), 'config.yaml')
+      .expect(201);
+    const job = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submission.body.submission_id }).expect(202);
+
+    const work = await mkdtemp(path.join(tmpdir(), 'lb-contract-'));
+    try {
+      const configFile = path.join(work, 'schemathesis.toml');
+      await writeFile(
+        configFile,
+        [
+          '[dictionaries.jobs]',
+          `values = ["${job.body.job_id}"]`,
+          '[dictionaries.submissions]',
+          `values = ["${submission.body.submission_id}"]`,
+          '[parameters]',
+          '"path.id" = { dictionary = "jobs", probability = 0.5 }',
+          '"body.submission_id" = { dictionary = "submissions", probability = 0.5 }',
+          '',
+        ].join('\n'),
+      );
+      const { code, output } = await run(
+        SCHEMATHESIS,
+        [
+          '--config-file', configFile,
+          '--no-color',
+          'run', `${api.url}/docs-json`,
+          '-H', `Authorization: Bearer ${TOKENS.alice}`,
+          '--seed', '20261202',
+          '--max-examples', String(EXAMPLES_PER_OPERATION),
+          // Every check but positive_data_acceptance: OpenAPI cannot say which file names
+          // (extensions) an upload accepts, so a schema-valid upload may rightly get a 400.
+          '--checks', 'all',
+          '--exclude-checks', 'positive_data_acceptance',
+          '--request-timeout', '20',
+        ],
+        work,
+      );
+      if (code !== 0) throw new Error(`schemathesis exited ${code}:\n${output.slice(-20_000)}`);
+      expect(output).toMatch(/\d+ passed/);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }, RUN_LIMIT_MS + 30_000);
+});
+
+function run(command: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env: { ...process.env, NO_COLOR: '1' } });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
