@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { MlflowRelay, relayAddress } from './mlflow-relay';
+import { rawRequest } from './testing/raw-http';
 
 describe('relayAddress', () => {
   it('keeps the port; an IP address becomes 127.0.0.1 inside, a host name stays', () => {
@@ -30,7 +31,7 @@ describe('MlflowRelay', () => {
   let dir: string;
   let upstream: http.Server;
   let port: number;
-  const seen: { method: string; url: string; body: string }[] = [];
+  const seen: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'relay-spec-'));
@@ -39,9 +40,11 @@ describe('MlflowRelay', () => {
       let body = '';
       request.on('data', (chunk) => (body += chunk));
       request.on('end', () => {
-        seen.push({ method: request.method ?? '', url: request.url ?? '', body });
+        seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
         response.setHeader('content-type', 'application/json');
-        response.end(request.url?.endsWith('/logged-models') ? '{"model": {"info": {"model_id": "m-1"}}}' : '{}');
+        response.setHeader('x-upstream', 'yes');
+        const created = '{ "model" : {"info": {"source_run_id": "run-a", "model_id": "m-1", "experiment_id": "3"}}}';
+        response.end(request.url?.endsWith('/logged-models') ? created : '{}');
       });
     });
     port = await new Promise((resolve) => upstream.listen(0, '127.0.0.1', () => resolve((upstream.address() as net.AddressInfo).port)));
@@ -50,46 +53,98 @@ describe('MlflowRelay', () => {
     await new Promise((resolve) => upstream.close(resolve));
     await rm(dir, { recursive: true, force: true });
   });
+  beforeEach(() => {
+    seen.length = 0;
+  });
 
-  function call(socketPath: string, method: string, url: string, body?: string): Promise<{ status: number; text: string }> {
-    return new Promise((resolve, reject) => {
-      const request = http.request({ socketPath, method, path: url, headers: { 'content-type': 'application/json' } }, (response) => {
-        let text = '';
-        response.on('data', (chunk) => (text += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-      });
-      request.on('error', reject);
-      request.end(body);
-    });
-  }
+  const json = { 'content-type': 'application/json' };
 
-  it('forwards what stays in the job\'s run, refuses the rest with 403, and removes its socket on close', async () => {
-    const socketPath = path.join(dir, 'mlflow.sock');
+  it('forwards exactly the checked request: canonical path, fixed Host, allow-listed headers, re-serialized body', async () => {
+    const socketPath = path.join(dir, 'exact.sock');
     const relay = await MlflowRelay.start(socketPath, { host: '127.0.0.1', port }, { runId: 'run-a', experimentId: '3' });
     expect((await stat(socketPath)).mode & 0o777).toBe(0o600);
-
-    const own = await call(socketPath, 'POST', '/api/2.0/mlflow/runs/log-batch', '{"run_id": "run-a", "metrics": []}');
-    expect(own.status).toBe(200);
-    const other = await call(socketPath, 'POST', '/api/2.0/mlflow/runs/log-batch', '{"run_id": "run-b", "metrics": []}');
-    expect(other.status).toBe(403);
-    expect(JSON.parse(other.text)).toMatchObject({ error_code: 'PERMISSION_DENIED', message: expect.stringContaining('run-b') });
-    const upload = await call(socketPath, 'PUT', '/api/2.0/mlflow-artifacts/artifacts/3/run-a/artifacts/scores.csv', 'a,b\n1,2\n');
-    expect(upload.status).toBe(200);
-    const modelBefore = await call(socketPath, 'PATCH', '/api/2.0/mlflow/logged-models/m-1', '{}');
-    expect(modelBefore.status).toBe(403);
-    await call(socketPath, 'POST', '/api/2.0/mlflow/logged-models', '{"experiment_id": "3", "source_run_id": "run-a"}');
-    expect((await call(socketPath, 'PATCH', '/api/2.0/mlflow/logged-models/m-1', '{}')).status).toBe(200);
-    expect((await call(socketPath, 'POST', '/api/2.0/mlflow/experiments/delete', '{"experiment_id": "3"}')).status).toBe(403);
-    expect((await call(socketPath, 'POST', '/api/2.0/mlflow/runs/log-batch', '{not json')).status).toBe(400);
-
-    expect(seen.map((request) => `${request.method} ${request.url}`)).toEqual([
-      'POST /api/2.0/mlflow/runs/log-batch',
-      'PUT /api/2.0/mlflow-artifacts/artifacts/3/run-a/artifacts/scores.csv',
-      'POST /api/2.0/mlflow/logged-models',
-      'PATCH /api/2.0/mlflow/logged-models/m-1',
-    ]);
-    expect(seen[1].body).toBe('a,b\n1,2\n');
-    await relay.close();
+    try {
+      const body = '{ "run_id" : "run-a",\n "metrics": [{"key": "auc", "value": 1e400, "timestamp": 12345678901234567890, "step": -0}]}';
+      const answer = await rawRequest({ socketPath }, 'POST', '/api/2.0/mlflow/runs/log-batch', {
+        headers: {
+          ...json,
+          authorization: 'Bearer stolen',
+          'x-forwarded-for': '10.0.0.1',
+          'x-forwarded-host': 'evil',
+          cookie: 'a=b',
+          'user-agent': 'mlflow-python-client/3.17.2',
+          'x-mlflow-client-version': '3.17.2',
+          'accept-encoding': 'gzip',
+        },
+        body,
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.headers['x-upstream']).toBe('yes');
+      expect(seen).toHaveLength(1);
+      expect(seen[0].url).toBe('/api/2.0/mlflow/runs/log-batch');
+      expect(seen[0].body).toBe('{"run_id":"run-a","metrics":[{"key":"auc","value":1e400,"timestamp":12345678901234567890,"step":-0}]}');
+      expect(seen[0].headers).toEqual({
+        host: `127.0.0.1:${port}`,
+        'content-type': 'application/json',
+        'content-length': String(Buffer.byteLength(seen[0].body)),
+        'user-agent': 'mlflow-python-client/3.17.2',
+        'x-mlflow-client-version': '3.17.2',
+        connection: expect.any(String),
+      });
+      const upload = await rawRequest({ socketPath }, 'PUT', '/api/2.0/mlflow-artifacts/artifacts/3/run-a/artifacts/a%20b.csv', {
+        headers: { 'content-type': 'text/csv', expect: '100-continue', authorization: 'x' },
+        body: 'a,b\n1,2\n',
+      });
+      expect(upload.status).toBe(200);
+      expect(seen[1]).toMatchObject({ url: '/api/2.0/mlflow-artifacts/artifacts/3/run-a/artifacts/a%20b.csv', body: 'a,b\n1,2\n' });
+      expect(Object.keys(seen[1].headers).sort()).toEqual(['connection', 'content-length', 'content-type', 'host']);
+    } finally {
+      await relay.close();
+    }
     await expect(stat(socketPath)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('learns the models the job creates from MLflow\'s answer, and only those', async () => {
+    const socketPath = path.join(dir, 'models.sock');
+    const relay = await MlflowRelay.start(socketPath, { host: '127.0.0.1', port }, { runId: 'run-a', experimentId: '3' });
+    const send = (method: string, target: string, body?: string) => rawRequest({ socketPath }, method, target, { headers: json, body });
+    try {
+      expect((await send('PATCH', '/api/2.0/mlflow/logged-models/m-1', '{"status":"LOGGED_MODEL_READY"}')).status).toBe(403);
+      const created = await send('POST', '/api/2.0/mlflow/logged-models', '{"experiment_id":"3","name":"m","source_run_id":"run-a"}');
+      expect(JSON.parse(created.text)).toMatchObject({ model: { info: { model_id: 'm-1' } } });
+      expect((await send('PATCH', '/api/2.0/mlflow/logged-models/m-1', '{"status":"LOGGED_MODEL_READY"}')).status).toBe(200);
+      expect((await send('PUT', '/api/2.0/mlflow-artifacts/artifacts/3/models/m-1/artifacts/MLmodel', 'x')).status).toBe(200);
+      expect(seen.map((request) => `${request.method} ${request.url}`)).toEqual([
+        'POST /api/2.0/mlflow/logged-models',
+        'PATCH /api/2.0/mlflow/logged-models/m-1',
+        'PUT /api/2.0/mlflow-artifacts/artifacts/3/models/m-1/artifacts/MLmodel',
+      ]);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('answers bad requests with a clear 4xx and forwards none of them', async () => {
+    const socketPath = path.join(dir, 'bad.sock');
+    const relay = await MlflowRelay.start(socketPath, { host: '127.0.0.1', port }, { runId: 'run-a', experimentId: '3' });
+    const send = (method: string, target: string, headers: Record<string, string>, body?: string) => rawRequest({ socketPath }, method, target, { headers, body });
+    try {
+      const cases: [number, RegExp, Promise<{ status: number; text: string }>][] = [
+        [400, /not JSON the relay accepts/, send('POST', '/api/2.0/mlflow/runs/log-batch', json, '{not json')],
+        [400, /not valid UTF-8/, rawRequest({ socketPath }, 'POST', '/api/2.0/mlflow/runs/log-batch', { headers: json, body: Buffer.from([0x7b, 0xff, 0x7d]) })],
+        [415, /Content-Type: application\/json/, send('POST', '/api/2.0/mlflow/runs/log-batch', { 'content-type': 'text/plain' }, '{"run_id":"run-a"}')],
+        [413, /larger than 1048576 bytes/, send('POST', '/api/2.0/mlflow/runs/log-batch', { ...json, 'content-length': String(2 ** 20 + 1) })],
+        [403, /takes no request body/, send('GET', '/api/2.0/mlflow/runs/get?run_id=run-a', json, '{"run_id":"run-b"}')],
+        [403, /run-b/, send('POST', '/api/2.0/mlflow/runs/log-batch', json, '{"run_id":"run-b","metrics":[]}')],
+      ];
+      for (const [status, message, pending] of cases) {
+        const answer = await pending;
+        expect(answer.status).toBe(status);
+        expect(JSON.parse(answer.text).message).toMatch(message);
+      }
+      expect(seen).toEqual([]);
+    } finally {
+      await relay.close();
+    }
   });
 });

@@ -1,7 +1,8 @@
 import { chmod, chown, rm } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { relayVerdict, RelayScope } from './relay-policy';
+import { checkJsonBody, RelayRoute, RelayScope, routeRequest } from './relay-policy';
+import { JsonSyntaxError, parseStrictJson, stringifyJson } from './relay/strict-json';
 
 /** Where the relay connects, and how code in the sandbox names MLflow. */
 export interface RelayAddress {
@@ -26,37 +27,77 @@ export function relayAddress(trackingUri: string): RelayAddress {
   return { target: { host, port }, insideHost, insideUri: `http://${insideHost}:${port}${url.pathname.replace(/\/$/, '')}` };
 }
 
-/** Enough for MLflow's client (a small connection pool); more is a job hammering the server. */
-const MAX_CONNECTIONS = 32;
-/** JSON API bodies are read whole to check them; artifact uploads stream through unread. */
-const MAX_JSON_BODY = 16 * 2 ** 20;
+export interface RelayLimits {
+  /** Largest JSON API body (default 1 MiB, the most MLflow itself accepts for log-batch). */
+  maxJsonBytes?: number;
+  /** Artifact bytes the job may upload in all (default 1 GiB); the runner passes the job's disk cap. */
+  maxArtifactBytes?: number;
+  /** Concurrent connections (default 8: MLflow's client uses a few at most). */
+  maxConnections?: number;
+  /** Limit for one request, from its first byte to the end of MLflow's answer (default 10 min). */
+  requestTimeoutMs?: number;
+}
+
+const DEFAULTS: Required<RelayLimits> = {
+  maxJsonBytes: 2 ** 20,
+  maxArtifactBytes: 2 ** 30,
+  maxConnections: 8,
+  requestTimeoutMs: 600_000,
+};
+
+/** Request headers MLflow gets from a job; everything else (auth, X-Forwarded-*, Expect, framing) stays here. */
+const FORWARDED_HEADERS = ['accept', 'user-agent', 'x-mlflow-client-version'];
+/** Hop-by-hop: ours to set on each side, never passed along. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * The host end of a job's only way out: an HTTP proxy on a unix socket that forwards to MLflow
- * what the scope allows (the job's own run) and answers everything else 403. The destination is
- * fixed here; code in the sandbox cannot choose another one.
+ * the calls the policy allows (the job's own run and logged models, see relay-policy.ts),
+ * rebuilt from what was checked, and answers everything else 403. The destination is fixed here;
+ * code in the sandbox cannot choose another one.
  */
 export class MlflowRelay {
   private readonly sockets = new Set<net.Socket>();
+  private readonly overCap = new WeakSet<net.Socket>();
+  private readonly limits: Required<RelayLimits>;
+  private readonly hostHeader: string;
+  private artifactBytes = 0;
 
   private constructor(
     private readonly server: http.Server,
     readonly socketPath: string,
     private readonly target: { host: string; port: number },
     private readonly scope: RelayScope,
-  ) {}
+    limits: RelayLimits,
+  ) {
+    this.limits = { ...DEFAULTS, ...limits };
+    this.hostHeader = `${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`;
+  }
 
   static async start(
     socketPath: string,
     target: { host: string; port: number },
     scope: Omit<RelayScope, 'modelIds'>,
     owner?: { uid: number; gid: number },
+    limits: RelayLimits = {},
   ): Promise<MlflowRelay> {
     await rm(socketPath, { force: true });
-    const server = http.createServer();
-    server.maxConnections = MAX_CONNECTIONS;
-    const relay = new MlflowRelay(server, socketPath, target, { ...scope, modelIds: new Set() });
-    server.on('connection', (socket) => {
+    const server = http.createServer({ requestTimeout: limits.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs, headersTimeout: 10_000 });
+    const relay = new MlflowRelay(server, socketPath, target, { ...scope, modelIds: new Set() }, limits);
+    // Past twice the cap, connections are dropped unanswered; between the two they get a 503.
+    server.maxConnections = relay.limits.maxConnections * 2;
+    server.keepAliveTimeout = 5_000;
+    server.on('connection', (socket: net.Socket) => {
+      if (relay.sockets.size >= relay.limits.maxConnections) relay.overCap.add(socket);
       relay.sockets.add(socket);
       socket.on('close', () => relay.sockets.delete(socket));
     });
@@ -81,65 +122,181 @@ export class MlflowRelay {
   }
 
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://relay');
     const method = request.method ?? 'GET';
-    const isJsonCall = /\/api\/2\.0\/mlflow\//.test(url.pathname) && method !== 'GET';
-    let raw: Buffer | undefined;
-    let body: Record<string, unknown> | undefined;
     try {
-      if (isJsonCall) {
-        raw = await readBody(request);
-        body = raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+      if (this.overCap.has(request.socket)) {
+        throw new Refusal(503, `more than ${this.limits.maxConnections} connections at once from this job; retry when one is done`);
       }
+      const routing = routeRequest(method, request.url ?? '', this.scope);
+      if (!routing.ok) throw new Refusal(403, routing.reason);
+      const { route } = routing;
+      if (route.kind === 'json') await this.forwardJson(route, request, response);
+      else if (route.kind === 'upload') await this.forwardUpload(route, request, response);
+      else await this.forward(route, request, response);
     } catch (error) {
-      return refuse(response, 400, `the relay could not read the request body: ${(error as Error).message}`);
+      if (error instanceof Refusal) refuse(request, response, error.status, error.message);
+      else refuse(request, response, 502, `the relay could not reach MLflow: ${(error as Error).message}`);
     }
-    const reason = relayVerdict({ method, path: url.pathname, query: url.searchParams, body }, this.scope);
-    if (reason) return refuse(response, 403, `refused by the LeadersBoard sandbox: ${reason}`);
+  }
 
-    const learnsModel = method === 'POST' && url.pathname.endsWith('/logged-models');
-    const upstream = http.request(
-      { host: this.target.host, port: this.target.port, method, path: request.url, headers: request.headers },
-      (answer) => {
-        if (!learnsModel) {
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(response);
-          return;
+  private async forwardJson(route: Extract<RelayRoute, { kind: 'json' }>, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const type = request.headers['content-type'] ?? '';
+    if (!/^application\/json\s*(?:;\s*charset=utf-8\s*)?$/i.test(type)) {
+      throw new Refusal(415, `${route.call} takes a JSON body: send Content-Type: application/json`);
+    }
+    const raw = await readCapped(request, this.limits.maxJsonBytes, route.call);
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    } catch {
+      throw new Refusal(400, `${route.call}: the body is not valid UTF-8`);
+    }
+    let body;
+    try {
+      body = parseStrictJson(text);
+    } catch (error) {
+      if (error instanceof JsonSyntaxError) throw new Refusal(400, `${route.call}: the body is not JSON the relay accepts: ${error.message}`);
+      throw error;
+    }
+    const problem = checkJsonBody(route, body, this.scope);
+    if (problem) throw new Refusal(403, problem);
+    const checked = Buffer.from(stringifyJson(body), 'utf8');
+    const headers = { ...this.baseHeaders(request), 'content-type': 'application/json', 'content-length': String(checked.length) };
+    const answer = await this.send(request, headers, (upstream) => upstream.end(checked));
+    if (route.names === 'new-model') await this.learnModel(answer, response);
+    else relayAnswer(answer, response);
+  }
+
+  private async forwardUpload(route: RelayRoute, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const left = this.limits.maxArtifactBytes - this.artifactBytes;
+    const declared = request.headers['content-length'];
+    if (declared !== undefined && Number(declared) > left) throw new Refusal(413, artifactCapMessage(route.call, this.limits.maxArtifactBytes));
+    const headers: http.OutgoingHttpHeaders = { ...this.baseHeaders(request), 'content-type': request.headers['content-type'] ?? 'application/octet-stream' };
+    if (declared !== undefined) headers['content-length'] = declared;
+    const answer = await this.send(request, headers, (upstream) => {
+      request.on('data', (chunk: Buffer) => {
+        this.artifactBytes += chunk.length;
+        if (this.artifactBytes > this.limits.maxArtifactBytes) {
+          upstream.destroy(new Refusal(413, artifactCapMessage(route.call, this.limits.maxArtifactBytes)));
+          request.unpipe(upstream);
         }
-        void readBody(answer).then((text) => {
-          const modelId = /"model_id"\s*:\s*"([^"]+)"/.exec(text.toString('utf8'))?.[1];
-          if (modelId) this.scope.modelIds.add(modelId);
-          response.writeHead(answer.statusCode ?? 502, answer.headers);
-          response.end(text);
-        }, () => response.destroy());
-      },
-    );
-    upstream.on('error', (error) => refuse(response, 502, `MLflow is unreachable from the relay: ${error.message}`));
-    if (raw) upstream.end(raw);
-    else request.pipe(upstream);
+      });
+      request.pipe(upstream);
+    });
+    relayAnswer(answer, response);
+  }
+
+  private async forward(route: RelayRoute, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    if (hasBody(request)) throw new Refusal(403, `${route.call} takes no request body`);
+    const answer = await this.send(request, this.baseHeaders(request), (upstream) => upstream.end());
+    relayAnswer(answer, response);
+  }
+
+  /** The canonical target that was checked (the raw one, which parsing proved canonical). */
+  private send(request: http.IncomingMessage, headers: http.OutgoingHttpHeaders, write: (upstream: http.ClientRequest) => void): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const upstream = http.request(
+        { host: this.target.host, port: this.target.port, method: request.method, path: request.url, headers, timeout: this.limits.requestTimeoutMs },
+        resolve,
+      );
+      upstream.on('timeout', () => upstream.destroy(new Refusal(504, `MLflow did not answer within ${this.limits.requestTimeoutMs / 1000} s`)));
+      upstream.on('error', reject);
+      // The job hung up before its answer: stop the upstream call too.
+      const hangUp = () => upstream.destroy();
+      request.socket.once('close', hangUp);
+      upstream.once('close', () => request.socket.off('close', hangUp));
+      write(upstream);
+    });
+  }
+
+  private baseHeaders(request: http.IncomingMessage): http.OutgoingHttpHeaders {
+    const headers: http.OutgoingHttpHeaders = { host: this.hostHeader };
+    for (const name of FORWARDED_HEADERS) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    return headers;
+  }
+
+  /** Creating a logged model: the answer names its id, which this job may then use. */
+  private async learnModel(answer: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const text = await readCapped(answer, this.limits.maxJsonBytes, 'MLflow\'s answer');
+    if (answer.statusCode === 200) {
+      const info = (JSON.parse(text.toString('utf8')) as { model?: { info?: Record<string, unknown> } }).model?.info;
+      const modelId = info?.model_id;
+      if (typeof modelId === 'string' && info?.experiment_id === this.scope.experimentId && info?.source_run_id === this.scope.runId) {
+        this.scope.modelIds.add(modelId);
+      }
+    }
+    response.writeHead(answer.statusCode ?? 502, { ...answerHeaders(answer), 'content-length': String(text.length) });
+    response.end(text);
   }
 }
 
-function readBody(stream: NodeJS.ReadableStream): Promise<Buffer> {
+function relayAnswer(answer: http.IncomingMessage, response: http.ServerResponse): void {
+  response.writeHead(answer.statusCode ?? 502, answerHeaders(answer));
+  answer.pipe(response);
+  answer.on('error', () => response.destroy());
+}
+
+function answerHeaders(answer: http.IncomingMessage): http.OutgoingHttpHeaders {
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(answer.headers)) if (!HOP_BY_HOP.has(name)) headers[name] = value;
+  return headers;
+}
+
+function hasBody(request: http.IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** The whole body, or a 413 as soon as the declared or the received size passes the cap. */
+function readCapped(stream: http.IncomingMessage, cap: number, what: string): Promise<Buffer> {
+  const tooLarge = () => new Refusal(413, `${what}: the body is larger than ${cap} bytes, the most the relay accepts for a JSON call`);
+  const declared = stream.headers['content-length'];
+  if (declared !== undefined && Number(declared) > cap) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    stream.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_JSON_BODY) reject(new Error(`body larger than ${MAX_JSON_BODY} bytes`));
-      else chunks.push(chunk);
-    });
+      if (size <= cap) {
+        chunks.push(chunk);
+        return;
+      }
+      stream.off('data', onData);
+      chunks.length = 0;
+      reject(tooLarge());
+    };
+    stream.on('data', onData);
     stream.on('end', () => resolve(Buffer.concat(chunks)));
     stream.on('error', reject);
   });
 }
 
-function refuse(response: http.ServerResponse, status: number, message: string): void {
+function artifactCapMessage(call: string, cap: number): string {
+  return `${call}: this job's artifact uploads would pass ${cap} bytes, its artifact cap`;
+}
+
+/**
+ * An MLflow-style error. The connection closes afterwards: the rest of a refused body is read and
+ * dropped, never buffered, so a client that is still sending sees the answer instead of a reset.
+ */
+function refuse(request: http.IncomingMessage, response: http.ServerResponse, status: number, message: string): void {
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  const errorCode = status === 403 ? 'PERMISSION_DENIED' : status === 400 ? 'INVALID_PARAMETER_VALUE' : 'TEMPORARILY_UNAVAILABLE';
-  response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify({ error_code: errorCode, message }));
+  const errorCode: Record<number, string> = {
+    400: 'INVALID_PARAMETER_VALUE',
+    403: 'PERMISSION_DENIED',
+    413: 'RESOURCE_LIMIT_EXCEEDED',
+    415: 'INVALID_PARAMETER_VALUE',
+    503: 'TEMPORARILY_UNAVAILABLE',
+  };
+  const text = JSON.stringify({ error_code: errorCode[status] ?? 'TEMPORARILY_UNAVAILABLE', message: `refused by the LeadersBoard sandbox relay: ${message}` });
+  response.shouldKeepAlive = false;
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close', ...(status === 503 ? { 'retry-after': '1' } : {}) });
+  response.end(text);
+  request.resume();
 }
