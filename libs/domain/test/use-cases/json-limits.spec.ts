@@ -3,6 +3,7 @@ import {
   CreateSubmission,
   deepMerge,
   EnqueueJob,
+  ExecuteJob,
   Invalid,
   JSON_LIMITS,
   jsonDepth,
@@ -13,6 +14,8 @@ import { FixedClock } from '../fakes/fixed-clock';
 import { InMemoryJobQueue } from '../fakes/in-memory-job-queue';
 import { InMemoryJobStatus } from '../fakes/in-memory-job-status';
 import { InMemoryStorage } from '../fakes/in-memory-storage';
+import { InMemoryTracking } from '../fakes/in-memory-tracking';
+import { ScriptedSandbox } from '../fakes/scripted-sandbox';
 import { SequentialIds } from '../fakes/sequential-ids';
 
 const alice = new Caller('alice', false);
@@ -76,5 +79,27 @@ describe('JSON limits', () => {
     const deep = '{"a":'.repeat(6000) + '1' + '}'.repeat(6000);
     await expect(useCase.execute(alice, { files, metadata: deep })).rejects.toThrow('metadata nests deeper than 32 levels');
     await expect(useCase.execute(alice, { files, metadata: '{"x":{"constructor":1}}' })).rejects.toThrow('"x.constructor"');
+  });
+
+  it.each([
+    ['nested 40 levels', `${Array.from({ length: 40 }, (_, level) => `${'  '.repeat(level)}a:`).join('\n')} 1\n`, 'the config file nests deeper than 32 levels'],
+    ['with a __proto__ key', 'model:\n  __proto__:\n    polluted: 1\n', '"model.__proto__"'],
+  ])('ExecuteJob fails a job whose config file is %s, with the reason, before merging it', async (_name, yaml, reason) => {
+    const status = new InMemoryJobStatus();
+    const storage = new InMemoryStorage();
+    const tracking = new InMemoryTracking();
+    const limits = { timeoutSeconds: 1, memoryMb: 512, pidsMax: 64 };
+    const useCase = new ExecuteJob(status, storage, tracking, new ScriptedSandbox(), new FixedClock(), {
+      experimentName: 'leaderboard',
+      limits: { small: limits, medium: limits },
+    });
+    await storage.save('sub-1', [storage.stageIncoming('succeed.py', ''), storage.stageIncoming('config.yaml', yaml)]);
+    await storage.saveMetadata({ submissionId: 'sub-1', userId: 'alice', entrypoint: 'succeed.py', configFile: 'config.yaml', files: [], metadata: {}, createdAt: 'then' });
+    const job = { jobId: 'job-1', submissionId: 'sub-1', userId: 'alice', entrypoint: 'succeed.py', configFile: 'config.yaml', config: { lr: 1 } };
+    await status.create({ ...job, resourceClass: 'small', createdAt: 'then' }, { jobsPerHour: 10, concurrentJobs: 10 }, Date.now());
+    const payload = { job_id: 'job-1', submission_id: 'sub-1', entrypoint: 'succeed.py', config_file: 'config.yaml', config: { lr: 1 }, resource_class: 'small' as const };
+    const execution = await useCase.execute(payload, new AbortController().signal);
+    expect(execution).toMatchObject({ job: { status: 'failed', errorMessage: expect.stringContaining(reason) } });
+    expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
   });
 });
