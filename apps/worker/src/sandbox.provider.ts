@@ -9,8 +9,7 @@ export function createSandboxRunner(config: AppConfig): SandboxRunnerPort {
   return new BubblewrapSandboxRunner({
     pythonBin: config.pythonBin,
     trackingUri: config.mlflowTrackingUri,
-    sandboxUid: config.sandboxUid,
-    sandboxGid: config.sandboxGid,
+    sandboxUidBase: config.sandboxUidBase,
     workDir: config.workerWorkDir,
   });
 }

@@ -99,3 +99,10 @@ with mlflow.start_run():
     mlflow.sklearn.log_model(model, name='model')
 print('logged model', flush=True)
 `;
+
+/** Prints what the job sees of itself: uid, open fds, the open-files limit; holds its slot a moment. */
+export const SHOWS_ITSELF = `${ARGS}import json, os, resource, time
+fds = sorted(int(fd) for fd in os.listdir('/proc/self/fd') if os.path.exists(f'/proc/self/fd/{fd}'))
+print('SELF ' + json.dumps({'uid': os.getuid(), 'fds': fds, 'nofile': resource.getrlimit(resource.RLIMIT_NOFILE)}), flush=True)
+time.sleep(2)
+`;

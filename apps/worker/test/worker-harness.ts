@@ -13,8 +13,13 @@ export interface RunningWorker {
   exited: Promise<number | string>;
 }
 
+/** An fd the worker inherits without close-on-exec, as from the shell that started a stack. */
+export const INHERITED_FD = 251;
+
 /** Starts the built worker (dist/) as a real process sharing the API's Redis prefix and SHARED_DIR. */
-export async function startWorker(api: RunningApi, env: Record<string, string> = {}): Promise<RunningWorker> {
+export async function startWorker(api: RunningApi, env: Record<string, string> = {}, options: { inheritedFd?: boolean } = {}): Promise<RunningWorker> {
+  const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
+  if (options.inheritedFd) while (stdio.length <= INHERITED_FD) stdio.push(stdio.length === INHERITED_FD ? 'pipe' : 'ignore');
   const child = spawn(process.execPath, [WORKER_MAIN], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -23,7 +28,7 @@ export async function startWorker(api: RunningApi, env: Record<string, string> =
       API_TOKENS: '',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio,
   });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import request from 'supertest';
 import { auth, RunningApi, startApi } from '../../api/test/harness';
 import { TrackingPort } from '@app/domain';
-import { EXIT_3, FORK_BOMB, hangsWithGrandchild, LOGS_METRIC, LOGS_SKLEARN_MODEL, MEMORY_BOMB, SLEEPS, snoops, tampersWith } from './programs';
+import { EXIT_3, FORK_BOMB, hangsWithGrandchild, LOGS_METRIC, LOGS_SKLEARN_MODEL, MEMORY_BOMB, SHOWS_ITSELF, SLEEPS, snoops, tampersWith } from './programs';
 import { freePort, isFinished, jobStatus, runCode, RunningWorker, sleep, startWorker, stopWorker, waitForJob } from './worker-harness';
 
 // Real processes, real sandbox: runs take seconds, recovery tests tens of seconds.
@@ -34,7 +34,8 @@ describe('worker: sandboxed runs recorded in MLflow (real Redis, MLflow, sandbox
 
   beforeAll(async () => {
     api = await startApi({ ...LIMITS, RATE_LIMIT_JOBS_PER_HOUR: '1000', RATE_LIMIT_CONCURRENT_JOBS: '100' });
-    worker = await startWorker(api, { LEADERBOARD_SECRET_PROBE: 'worker-secret-value' });
+    // With an inherited fd, as the shell of `npm run stack` leaves one: it must not reach any job.
+    worker = await startWorker(api, { LEADERBOARD_SECRET_PROBE: 'worker-secret-value' }, { inheritedFd: true });
   });
   afterAll(async () => {
     await stopWorker(worker);
@@ -101,6 +102,27 @@ describe('worker: sandboxed runs recorded in MLflow (real Redis, MLflow, sandbox
     for (let attempt = 0; attempt < 50 && (await mlflowRun(api, job.run_id!)).info.status !== 'KILLED'; attempt += 1) await sleep(100);
     expect((await mlflowRun(api, job.run_id!)).info.status).toBe('KILLED');
     expect(processAlive(marker)).toBe(false);
+  });
+
+  it('records a job that forges "exit 0" on its status channels, kills pid 1 and exits 7 as failed, its run FAILED', async () => {
+    const forge = readFileSync(path.resolve(__dirname, '../../../libs/adapters/src/sandbox/testing/forge.py'), 'utf8');
+    const job = await waitForJob(api, await runCode(api, { 'main.py': forge }), isFinished);
+    const logs = (await request(api.server).get(`/jobs/${job.job_id}/logs`).set(auth('alice'))).text;
+    expect(logs).toContain('"stolen_from_1": []');
+    expect(job).toMatchObject({ status: 'failed', error_message: expect.stringMatching(/^exit code 7/) });
+    expect((await mlflowRun(api, job.run_id!)).info.status).toBe('FAILED');
+  });
+
+  it('runs concurrent jobs as their slots\' own uids, with stdio as the only fds and at most 1024 open files', async () => {
+    const jobs = await Promise.all(['a', 'b'].map((name) => runCode(api, { 'main.py': SHOWS_ITSELF }, { config: { name } })));
+    const seen = [];
+    for (const jobId of jobs) {
+      expect(await waitForJob(api, jobId, isFinished)).toMatchObject({ status: 'completed' });
+      const logs = (await request(api.server).get(`/jobs/${jobId}/logs`).set(auth('alice'))).text;
+      seen.push(JSON.parse(logs.split('SELF ')[1].split('\n')[0]) as { uid: number; fds: number[]; nofile: number[] });
+    }
+    expect(seen.map((job) => job.uid).sort()).toEqual([200000, 200001]);
+    for (const job of seen) expect(job).toMatchObject({ fds: [0, 1, 2], nofile: [1024, 1024] });
   });
 
   it('keeps hostile code away from other submissions, secrets and its own code', async () => {

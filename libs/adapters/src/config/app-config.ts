@@ -50,8 +50,8 @@ export class AppConfig {
   readonly maxArchiveEntries!: number;
   /** 'bwrap' (default) or 'none': running user code unsandboxed is an explicit, loud opt-in. */
   readonly sandbox!: 'bwrap' | 'none';
-  readonly sandboxUid!: number;
-  readonly sandboxGid!: number;
+  /** Worker slot N runs its jobs as uid and gid sandboxUidBase + N (when the worker is root). */
+  readonly sandboxUidBase!: number;
   /** Python of the job runtime (the project venv by default). */
   readonly pythonBin!: string;
   /** Scratch space of the worker: relay sockets and per-run files that are not results. */
@@ -117,8 +117,7 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
     httpTimeoutsSeconds: readHttpTimeouts(env),
     maxArchiveEntries: readInt(env, 'MAX_ARCHIVE_ENTRIES', 10000),
     sandbox: readChoice(env, 'SANDBOX', 'bwrap', ['bwrap', 'none'] as const),
-    sandboxUid: readInt(env, 'SANDBOX_UID', 65534, 1),
-    sandboxGid: readInt(env, 'SANDBOX_GID', 65534, 1),
+    sandboxUidBase: readUidBase(env, readConcurrency(env, workerGpus)),
     pythonBin: path.resolve(readString(env, 'PYTHON_BIN', '.venv/bin/python')),
     workerWorkDir: path.resolve(readString(env, 'WORKER_WORK_DIR', path.join(sharedDir, 'run'))),
     jobStallSeconds: readInt(env, 'JOB_STALL_S', 15, 2),
@@ -140,6 +139,19 @@ function readHttpTimeouts(env: Env): { headers: number; request: number; keepAli
   const request = readInt(env, 'HTTP_REQUEST_TIMEOUT_S', 600);
   if (headers > request) throw new ConfigError(`HTTP_HEADERS_TIMEOUT_S (${headers}) must not exceed HTTP_REQUEST_TIMEOUT_S (${request})`);
   return { headers, request, keepAlive: readInt(env, 'HTTP_KEEPALIVE_TIMEOUT_S', 5) };
+}
+
+/** A uid range of its own per worker slot, clear of system uids, nobody (65534) and the 32-bit edge. */
+function readUidBase(env: Env, slots: number): number {
+  for (const old of ['SANDBOX_UID', 'SANDBOX_GID']) {
+    if (env[old]?.trim()) throw new ConfigError(`${old} was replaced by SANDBOX_UID_BASE (slot N runs as uid and gid base+N); rename it`);
+  }
+  const base = readInt(env, 'SANDBOX_UID_BASE', 200000, 1000);
+  const last = base + slots - 1;
+  if (last > 2 ** 31 - 2 || (base <= 65534 && last >= 65534)) {
+    throw new ConfigError(`SANDBOX_UID_BASE (${base}) + ${slots} slots must stay below 2147483647 and not include 65534 (nobody)`);
+  }
+  return base;
 }
 
 /** One GPU per slot: more slots than GPUs would make two runs share a card. */

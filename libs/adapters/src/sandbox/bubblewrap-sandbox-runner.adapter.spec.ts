@@ -1,6 +1,6 @@
 import { SandboxOutcome } from '@app/domain';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as net from 'node:net';
@@ -126,7 +126,7 @@ afterAll(async () => {
 
 describe('BubblewrapSandboxRunner', () => {
   it('self-checks: bwrap version, uid and limit mode', async () => {
-    expect(await runner.selfCheck()).toMatch(/^bwrap \d+\.\d+\.\d+, uid 65534, (cgroup v[12] \(memory, pids\)|rlimits only \(.+\))$/);
+    expect(await runner.selfCheck()).toMatch(/^bwrap \d+\.\d+\.\d+, uid 200000\+slot, seccomp, (cgroup v[12] \(memory, pids\)|rlimits only \(.+\))$/);
   });
 
   it('runs the entrypoint with --config and --output in /submission, as the sandbox uid, output to /output and the log', async () => {
@@ -148,8 +148,8 @@ open("/output/result.json", "w").write(json.dumps({
     expect(JSON.parse(await readFile(path.join(outputDir, 'result.json'), 'utf8'))).toEqual({
       argv: ['main.py', '--config', '/config.yaml', '--output', '/output'],
       cwd: '/submission',
-      uid: 65534,
-      gid: 65534,
+      uid: 200000,
+      gid: 200000,
       config: { lr: 0.1 },
       run_id: 'run-1',
       experiment_id: '7',
@@ -286,6 +286,43 @@ with multiprocessing.Pool(2) as pool:
     expect(log).toBe('[1, 4, 9] 6 (1024, 1024)\n');
   });
 
+  it('shows in /proc/self/mountinfo no host path of the submission or output, nor the job id', async () => {
+    const { outcome, log, jobId, outputDir } = await runJob('import os\nprint(open("/proc/self/mountinfo").read())\nopen("/output/kept.txt", "w").write("kept")\n');
+    expect(outcome).toEqual({ kind: 'succeeded' });
+    for (const hostPath of [path.join(root, 'submissions'), path.join(root, 'artifacts'), path.join(root, 'configs'), path.join(root, 'logs'), jobId]) {
+      expect(log).not.toContain(hostPath);
+    }
+    expect(log).toMatch(/\/slot-0\/submission \/submission /);
+    expect(log).toMatch(/\/slot-0\/output \/output /);
+    // What the job wrote still lands in its output dir.
+    expect(await readFile(path.join(outputDir, 'kept.txt'), 'utf8')).toBe('kept');
+  });
+
+  it('runs concurrent jobs as different uids: one that exhausts its inotify instances leaves the other its own', async () => {
+    const hog = `
+import ctypes, os, time
+libc = ctypes.CDLL(None, use_errno=True)
+count = 0
+while libc.inotify_init() >= 0:
+    count += 1
+print("uid", os.getuid(), "exhausted after", count, "errno", ctypes.get_errno(), flush=True)
+time.sleep(2)
+`;
+    // A range of its own: parallel suites run jobs as the default 200000 too.
+    const slots = new BubblewrapSandboxRunner({ pythonBin, trackingUri: `http://127.0.0.1:${mlflowPort}`, workDir: path.join(root, 'work'), sandboxUidBase: 210000 });
+    const first = runJob(hog, { limits: { timeoutSeconds: 15 }, using: slots });
+    // The second starts once the first has used up what its uid may have.
+    const firstLog = () => readFile(path.join(root, 'logs', `job-${process.pid}-${jobCounter}.log`), 'utf8').catch(() => '');
+    for (let tries = 0; tries < 100 && !(await firstLog()).includes('exhausted'); tries++) await sleep(50);
+    // EMFILE well below the 1024 open files: the per-uid inotify limit, not the fd limit.
+    const limit = Number(readFileSync('/proc/sys/fs/inotify/max_user_instances', 'utf8'));
+    expect(await firstLog()).toMatch(new RegExp(`^uid 210000 exhausted after ${limit} errno 24\n`));
+    const second = await runJob('import ctypes, os\nprint("uid", os.getuid(), "inotify", ctypes.CDLL(None).inotify_init() >= 0)\n', { using: slots });
+    expect(second.outcome).toEqual({ kind: 'succeeded' });
+    expect(second.log).toBe('uid 210001 inotify True\n');
+    expect((await first).outcome).toEqual({ kind: 'succeeded' });
+  });
+
   describe('against hostile code', () => {
     let report: HostileReport;
     let outcome: SandboxOutcome;
@@ -391,7 +428,7 @@ with multiprocessing.Pool(2) as pool:
 
     it('runs without privileges: no caps, no new privs, no user namespaces, no setuid, no way to the worker', () => {
       expect(report.privileges).toEqual({
-        uid: 65534,
+        uid: 200000,
         groups: [],
         cap_eff: '0000000000000000',
         cap_bnd: '0000000000000000',
@@ -408,6 +445,12 @@ with multiprocessing.Pool(2) as pool:
   });
 
   it('is a sandbox_error, in bwrap\'s words, when the sandbox cannot be built', async () => {
+    const broken = new BubblewrapSandboxRunner({ pythonBin: path.join(root, 'no-venv', 'bin', 'python'), trackingUri: `http://127.0.0.1:${mlflowPort}`, workDir: path.join(root, 'work') });
+    const { outcome } = await runJob('print("never runs")\n', { using: broken });
+    expect(outcome).toEqual({ kind: 'sandbox_error', message: expect.stringMatching(/^bwrap: Can't find source path .*no-venv/) });
+  });
+
+  it('is a sandbox_error naming the missing submission', async () => {
     const jobId = `job-${process.pid}-missing`;
     const configPath = path.join(root, 'configs', `${jobId}.yaml`);
     await writeFile(configPath, '{}');
@@ -424,7 +467,7 @@ with multiprocessing.Pool(2) as pool:
       },
       new AbortController().signal,
     );
-    expect(outcome).toEqual({ kind: 'sandbox_error', message: expect.stringMatching(/^bwrap: Can't find source path .*does-not-exist/) });
+    expect(outcome).toEqual({ kind: 'sandbox_error', message: expect.stringMatching(/^could not prepare the sandbox: .*does-not-exist/) });
   });
 
   it('passes a GPU through as CUDA device 0, binding only the NVIDIA nodes this host has', async () => {
@@ -458,7 +501,10 @@ with multiprocessing.Pool(2) as pool:
     const { outcome, log, jobId } = await runJob('import sys\nprint("this run")\nsys.exit(2)\n', { logBefore: 'earlier run\n' });
     expect(outcome).toEqual({ kind: 'exit_code', exitCode: 2, stderrTail: 'this run' });
     expect(log).toBe('earlier run\nthis run\n');
-    expect(existsSync(path.join(root, 'work', jobId))).toBe(false);
+    const stages = readdirSync(path.join(root, 'work')).filter((name) => name.startsWith('stage-'));
+    expect(stages.length).toBeGreaterThan(0);
+    for (const stage of stages) expect(readdirSync(path.join(root, 'work', stage))).toEqual([]);
+    expect(log).not.toContain(jobId);
     for (const controller of ['memory', 'pids']) {
       expect(existsSync(path.join('/sys/fs/cgroup', controller, CGROUP_PARENT, jobId))).toBe(false);
     }

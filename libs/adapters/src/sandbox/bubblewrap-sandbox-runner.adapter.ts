@@ -2,7 +2,7 @@ import { SandboxOutcome, SandboxRequest, SandboxRunnerPort } from '@app/domain';
 import { ChildProcess, execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { chmod, chown, copyFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -24,6 +24,7 @@ import { findLauncher, launcherCommand } from './launcher';
 import { MlflowRelay, RelayAddress, relayAddress } from './mlflow-relay';
 import { classifyOutcome, parseBwrapStatus, parseLauncherReport, readLogTail } from './outcome';
 import { hostSeccompFilter } from './seccomp';
+import { SlotStaging } from './slot-staging';
 import { ARGS_FD, BWRAP_STATUS_FD, killGroup, SECCOMP_FD, supervise } from './supervised-process';
 
 export interface BubblewrapSandboxOptions {
@@ -31,10 +32,13 @@ export interface BubblewrapSandboxOptions {
   pythonBin: string;
   /** The real MLflow (http://HOST:PORT); jobs reach it only through a per-job relay. */
   trackingUri: string;
-  /** Jobs run as this uid and gid when the worker is root (otherwise as the worker's own). */
-  sandboxUid?: number;
-  sandboxGid?: number;
-  /** Per-job scratch: generated /etc files, the config copy, the relay socket. */
+  /**
+   * When the worker is root, each concurrent run (slot N) runs as uid and gid base + N, so per-uid
+   * kernel limits (inotify instances, RLIMIT_NPROC) are not shared between jobs. Default 200000.
+   * A worker that is not root runs every job as its own uid.
+   */
+  sandboxUidBase?: number;
+  /** Per-slot staging (slot-N/): the submission's links, the output, generated /etc files, the config copy, the relay socket. */
   workDir: string;
   /** Where the cgroup filesystems are mounted (default /sys/fs/cgroup); false: rlimits only. */
   cgroupRoot?: string | false;
@@ -51,6 +55,7 @@ const SANDBOX_PROCESSES = 3;
 const CHAIN_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const INSIDE_PATH = `${INSIDE.venv}/bin:/usr/local/bin:/usr/bin:/bin`;
 const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const DEFAULT_UID_BASE = 200000;
 
 /**
  * Joins the cgroups before anything else runs: this shell, still root, writes its own pid to each
@@ -67,8 +72,10 @@ const JOIN_CGROUPS = 'unset PWD; n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ >
  * comes from outside: bwrap's JSON status (the launcher's exit status), the cgroup counters, the timeout.
  */
 export class BubblewrapSandboxRunner extends SandboxRunnerPort {
-  private readonly uid: number;
-  private readonly gid: number;
+  private readonly uidBase: number;
+  private readonly slotsInUse = new Set<number>();
+  /** This runner's own dir under workDir, which workers may share: slot-N of two workers never collide. */
+  private readonly stageRoot: string;
   private readonly dropRoot = process.getuid?.() === 0;
   private readonly venvDir: string;
   private readonly launcherPath: string;
@@ -80,8 +87,8 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
 
   constructor(private readonly options: BubblewrapSandboxOptions) {
     super();
-    this.uid = this.dropRoot ? (options.sandboxUid ?? 65534) : process.getuid!();
-    this.gid = this.dropRoot ? (options.sandboxGid ?? 65534) : process.getgid!();
+    this.uidBase = options.sandboxUidBase ?? DEFAULT_UID_BASE;
+    this.stageRoot = path.join(options.workDir, `stage-${randomUUID().slice(0, 8)}`);
     this.venvDir = path.dirname(path.dirname(options.pythonBin));
     this.launcherPath = options.launcherPath ?? findLauncher();
     this.tracking = relayAddress(options.trackingUri);
@@ -90,19 +97,38 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
 
   async run(request: SandboxRequest, abort: AbortSignal): Promise<SandboxOutcome> {
     if (abort.aborted) return { kind: 'aborted' };
-    let job: PreparedJob;
+    const slot = this.takeSlot();
     try {
-      job = await this.prepare(request);
-    } catch (error) {
-      return { kind: 'sandbox_error', message: `could not prepare the sandbox: ${(error as Error).message}` };
-    }
-    try {
-      return await this.execute(request, abort, job);
-    } catch (error) {
-      return { kind: 'sandbox_error', message: (error as Error).message };
+      let job: PreparedJob;
+      try {
+        job = await this.prepare(request, slot);
+      } catch (error) {
+        return { kind: 'sandbox_error', message: `could not prepare the sandbox: ${(error as Error).message}` };
+      }
+      try {
+        return await this.execute(request, abort, job);
+      } catch (error) {
+        return { kind: 'sandbox_error', message: (error as Error).message };
+      } finally {
+        await job.cleanup();
+      }
     } finally {
-      await job.cleanup();
+      this.slotsInUse.delete(slot);
     }
+  }
+
+  /** The lowest slot no run holds: at most as many as the worker runs at once. */
+  private takeSlot(): number {
+    let slot = 0;
+    while (this.slotsInUse.has(slot)) slot++;
+    this.slotsInUse.add(slot);
+    return slot;
+  }
+
+  /** The uid and gid of a slot's runs. */
+  private owner(slot: number): { uid: number; gid: number } {
+    if (!this.dropRoot) return { uid: process.getuid!(), gid: process.getgid!() };
+    return { uid: this.uidBase + slot, gid: this.uidBase + slot };
   }
 
   async selfCheck(): Promise<string> {
@@ -116,36 +142,34 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     if (outcome.kind !== 'succeeded') throw new Error(`a trivial sandboxed python did not run: ${describe(outcome)}`);
     const support = await this.cgroupSupport();
     const limits = support.version === 'none' ? `rlimits only (${support.reason})` : `cgroup v${support.version} (memory, pids)`;
-    return `${version}, uid ${this.uid}, ${limits}`;
+    const uids = this.dropRoot ? `uid ${this.uidBase}+slot` : `uid ${process.getuid!()}`;
+    return `${version}, ${uids}, seccomp, ${limits}`;
   }
 
-  private async prepare(request: SandboxRequest): Promise<PreparedJob> {
+  private async prepare(request: SandboxRequest, slot: number): Promise<PreparedJob> {
     if (!JOB_ID.test(request.jobId)) throw new Error(`job id "${request.jobId}" cannot name a directory`);
     const cleanups: (() => Promise<unknown>)[] = [];
     const cleanup = async () => {
       for (const step of [...cleanups].reverse()) await step().catch(() => undefined);
     };
+    const owner = this.owner(slot);
     try {
-      const jobDir = path.join(this.options.workDir, request.jobId);
       await this.makeWorkDir();
-      await rm(jobDir, { recursive: true, force: true });
-      await mkdir(jobDir, { mode: 0o700 });
-      cleanups.push(() => rm(jobDir, { recursive: true, force: true }));
-      const jobFiles = await this.writeJobFiles(jobDir, request.configPath);
-      if (this.dropRoot) {
-        // The job's dir and socket are for the job's uid alone; the output dir is its to write.
-        await chown(jobDir, this.uid, this.gid);
-        await chown(request.outputDir, this.uid, this.gid);
-      }
+      const staging = await SlotStaging.create(this.stageRoot, slot, this.dropRoot ? owner : undefined);
+      cleanups.push(() => staging.remove());
+      // Whatever the run ends like, what it wrote goes where the platform keeps it.
+      cleanups.push(() => staging.collectOutput(request.outputDir));
+      await staging.stageSubmission(request.submissionDir);
+      const jobFiles = await this.writeJobFiles(staging, request.configPath, owner);
       const scope = { runId: request.env.MLFLOW_RUN_ID ?? '', experimentId: request.env.MLFLOW_EXPERIMENT_ID ?? '' };
-      const relay = await MlflowRelay.start(path.join(jobDir, 'mlflow.sock'), this.tracking.target, scope, { uid: this.uid, gid: this.gid });
+      const relay = await MlflowRelay.start(path.join(staging.dir, 'mlflow.sock'), this.tracking.target, scope, owner);
       cleanups.push(() => relay.close());
       const cgroup = await this.createCgroup(request);
       if (cgroup) cleanups.push(() => cgroup.remove());
       const log = await open(request.logPath, 'a');
       cleanups.push(() => log.close());
       const logStart = (await log.stat()).size;
-      return { jobFiles, relay, cgroup, logFd: log.fd, logStart, cleanup };
+      return { owner, staging, jobFiles, relay, cgroup, logFd: log.fd, logStart, cleanup };
     } catch (error) {
       await cleanup();
       throw error;
@@ -166,8 +190,8 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
       layout: await this.hostLayout(),
       venvDir: this.venvDir,
       launcherPath: await this.boundLauncher!,
-      submissionDir: request.submissionDir,
-      outputDir: request.outputDir,
+      submissionDir: job.staging.submission,
+      outputDir: job.staging.output,
       jobFiles: job.jobFiles,
       relaySocket: job.relay.socketPath,
       env,
@@ -182,7 +206,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
       // Without a cgroup: RLIMIT_DATA for memory; RLIMIT_NPROC counts every process of the uid, all jobs together.
       ...(job.cgroup ? [] : [`--data=${limits.memoryMb * MB}`, `--nproc=${limits.pidsMax + SANDBOX_PROCESSES}`]),
       '--',
-      ...(this.dropRoot ? setprivArgs(this.uid, this.gid) : []),
+      ...(this.dropRoot ? setprivArgs(job.owner.uid, job.owner.gid) : []),
       'bwrap',
       '--args', String(ARGS_FD),
       // Written by bwrap outside the sandbox: the exit status of the launcher, which the job cannot reach.
@@ -235,15 +259,15 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     );
   }
 
-  private async writeJobFiles(jobDir: string, configPath: string): Promise<JobFiles> {
-    const contents = jobFileContents(this.uid, this.gid, this.tracking.insideHost);
+  private async writeJobFiles(staging: SlotStaging, configPath: string, owner: { uid: number; gid: number }): Promise<JobFiles> {
+    const contents = jobFileContents(owner.uid, owner.gid, this.tracking.insideHost);
     const files = {} as JobFiles;
     for (const [name, text] of Object.entries(contents) as [keyof typeof contents, string][]) {
-      files[name] = path.join(jobDir, name);
+      files[name] = path.join(staging.etc, name);
       await writeFile(files[name], text, { mode: 0o444 });
     }
     // A copy: the sandbox uid may not be able to reach the worker's own file.
-    files.config = path.join(jobDir, `config${path.extname(configPath) || '.yaml'}`);
+    files.config = path.join(staging.dir, `config${path.extname(configPath) || '.yaml'}`);
     await copyFile(configPath, files.config);
     await chmod(files.config, 0o444);
     return files;
@@ -258,10 +282,12 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     });
   }
 
-  /** The sandbox uid walks through workDir to its job's dir (0711: it cannot list the others). */
+  /** A slot's uid walks through workDir to its own slot-N dir (0711: it cannot list the others). */
   private async makeWorkDir(): Promise<void> {
     const created = await mkdir(this.options.workDir, { recursive: true });
     if (created !== undefined) await chmod(this.options.workDir, 0o711);
+    await mkdir(this.stageRoot, { recursive: true, mode: 0o711 });
+    await chmod(this.stageRoot, 0o711);
     this.boundLauncher ??= this.copyLauncher();
     await this.boundLauncher;
   }
@@ -328,6 +354,8 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
 }
 
 interface PreparedJob {
+  owner: { uid: number; gid: number };
+  staging: SlotStaging;
   jobFiles: JobFiles;
   relay: MlflowRelay;
   cgroup?: JobCgroup;
