@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { constants, crc32, deflateRawSync, gzipSync } from 'node:zlib';
 
 /**
  * Builds archives with Python's zipfile/tarfile, which can write the hostile entries (escaping paths,
@@ -41,4 +42,91 @@ else:
   const bytes = readFileSync(target);
   rmSync(directory, { recursive: true, force: true });
   return bytes;
+}
+
+const MiB = 2 ** 20;
+
+/**
+ * A .tar.gz whose entries are all zeros, built in milliseconds however large it unpacks: gzip
+ * allows concatenated members, so one compressed MiB of zeros is repeated instead of compressing
+ * gigabytes. 2 GiB of content is about 2 MB on the wire.
+ */
+export function tarGzBomb(entries: { name: string; size: number }[]): Buffer {
+  const zeroMember = gzipSync(Buffer.alloc(MiB));
+  const members: Buffer[] = [];
+  const zeros = (length: number) => {
+    for (; length >= MiB; length -= MiB) members.push(zeroMember);
+    if (length > 0) members.push(gzipSync(Buffer.alloc(length)));
+  };
+  for (const entry of entries) {
+    members.push(gzipSync(tarHeader(entry.name, entry.size)));
+    zeros(Math.ceil(entry.size / 512) * 512);
+  }
+  zeros(1024);
+  return Buffer.concat(members);
+}
+
+/** A ustar header for a regular file (names up to 100 bytes). */
+function tarHeader(name: string, size: number): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 100, 'utf8');
+  header.write('0000644\0', 100, 'latin1');
+  header.write('0000000\0', 108, 'latin1');
+  header.write('0000000\0', 116, 'latin1');
+  header.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  header.write('00000000000\0', 136, 'latin1');
+  header.write('        ', 148, 'latin1');
+  header.write('0', 156, 'latin1');
+  header.write('ustar\x0000', 257, 'latin1');
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return header;
+}
+
+/**
+ * A zip with one entry of `size` zeros (under 4 GiB), deflated: one sync-flushed MiB of zeros is
+ * repeated (back-references into earlier zeros stay valid), then an empty final block.
+ */
+export function zipBomb(name: string, size: number): Buffer {
+  const chunk = deflateRawSync(Buffer.alloc(MiB), { finishFlush: constants.Z_SYNC_FLUSH });
+  const parts: Buffer[] = [];
+  let crc = 0;
+  const zeroMiB = Buffer.alloc(MiB);
+  for (let left = size; left > 0; left -= MiB) {
+    const piece = left >= MiB ? chunk : deflateRawSync(Buffer.alloc(left), { finishFlush: constants.Z_SYNC_FLUSH });
+    parts.push(piece);
+    crc = crc32(left >= MiB ? zeroMiB : Buffer.alloc(left), crc);
+  }
+  parts.push(Buffer.from([0x03, 0x00]));
+  const data = Buffer.concat(parts);
+  const fileName = Buffer.from(name, 'utf8');
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(0x800, 6);
+  local.writeUInt16LE(8, 8);
+  local.writeUInt32LE(crc >>> 0, 14);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(size, 22);
+  local.writeUInt16LE(fileName.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(0x0314, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(0x800, 8);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(crc >>> 0, 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(size, 24);
+  central.writeUInt16LE(fileName.length, 28);
+  central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
+  const centralOffset = local.length + fileName.length + data.length;
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + fileName.length, 12);
+  end.writeUInt32LE(centralOffset, 16);
+  return Buffer.concat([local, fileName, data, central, fileName, end]);
 }

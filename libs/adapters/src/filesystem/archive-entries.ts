@@ -25,6 +25,20 @@ export async function zipTotals(archivePath: string): Promise<{ entries: number;
   }
 }
 
+/**
+ * Entry count and declared bytes of a tar, from its headers alone: the content is inflated but
+ * never written, and reading stops as soon as either total passes its bound.
+ */
+export async function tarTotals(archivePath: string, stopAbove: { entries: number; bytes: number }): Promise<{ entries: number; bytes: number }> {
+  const totals = { entries: 0, bytes: 0 };
+  for await (const entry of tarEntries(archivePath)) {
+    totals.entries += 1;
+    totals.bytes += entry.declaredSize;
+    if (totals.entries > stopAbove.entries || totals.bytes > stopAbove.bytes) break;
+  }
+  return totals;
+}
+
 export async function* zipEntries(archivePath: string): AsyncGenerator<ArchiveEntry> {
   // decodeStrings: false because yauzl would otherwise fail on "../" names with its own terse
   // message; the unpacker rejects them itself, naming the archive and the entry.

@@ -1,7 +1,7 @@
 import { DomainError, Invalid, TooLarge, unsafePathReason } from '@app/domain';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import { ArchiveEntry, tarEntries, zipEntries, zipTotals } from './archive-entries';
+import { ArchiveEntry, tarEntries, tarTotals, zipEntries, zipTotals } from './archive-entries';
 import { fsProblem } from './fs-problems';
 import { NameRegistry } from './name-registry';
 
@@ -30,21 +30,26 @@ export class UnpackBudget {
     if (this.entries > this.limits.maxArchiveEntries) throw this.tooManyEntries(archiveName);
   }
 
-  /** Refuses an archive whose central directory already declares too much (zip only). */
+  /** What may still be added: a first pass over an archive stops as soon as it sees more. */
+  remaining(): { entries: number; bytes: number } {
+    return { entries: this.limits.maxArchiveEntries - this.entries, bytes: this.left() };
+  }
+
+  /** Refuses an archive whose entries declare too much in all, before any of it is written. */
   checkDeclaredTotals(archiveName: string, totals: { entries: number; bytes: number }): void {
     if (this.entries + totals.entries > this.limits.maxArchiveEntries) throw this.tooManyEntries(archiveName);
     if (totals.bytes > this.left()) {
-      throw this.tooLarge(`archive "${archiveName}" declares ${megabytes(totals.bytes)} MB of content`);
+      throw this.tooLarge(`archive "${archiveName}" declares at least ${size(totals.bytes)} of content`);
     }
   }
 
   /** Before a file is written: its declared size must fit what is left. */
   checkDeclared(label: string, byteCount: number): void {
-    if (byteCount > this.left()) throw this.tooLarge(`${label} declares ${megabytes(byteCount)} MB`);
+    if (byteCount > this.left()) throw this.tooLarge(`${label} declares ${size(byteCount)}`);
   }
 
   countBytes(label: string, byteCount: number): void {
-    if (byteCount > this.left()) throw this.tooLarge(`${label} (${megabytes(this.bytes + byteCount)} MB so far)`);
+    if (byteCount > this.left()) throw this.tooLarge(`${label} (${size(this.bytes + byteCount)} so far)`);
     this.bytes += byteCount;
   }
 
@@ -54,7 +59,7 @@ export class UnpackBudget {
 
   private tooLarge(what: string): TooLarge {
     return new TooLarge(
-      `${what}: over the ${megabytes(this.limits.maxSubmissionBytes)} MB limit per submission (plain files and unpacked archives together, MAX_SUBMISSION_MB)`,
+      `${what}: over the ${size(this.limits.maxSubmissionBytes)} limit per submission (plain files and unpacked archives together, MAX_SUBMISSION_MB)`,
     );
   }
 
@@ -87,7 +92,10 @@ export async function unpackArchive(
   const format = archiveFormat(archiveName);
   if (!format) throw new Error(`"${archiveName}" is not an archive`);
   try {
-    if (format === 'zip') budget.checkDeclaredTotals(archiveName, await zipTotals(archivePath));
+    // First the sizes the archive declares (the zip's central directory, the tar's headers), so
+    // that a bomb is refused before a byte of it reaches the disk; then the real bytes are counted.
+    const totals = format === 'zip' ? await zipTotals(archivePath) : await tarTotals(archivePath, budget.remaining());
+    budget.checkDeclaredTotals(archiveName, totals);
     const entries = format === 'zip' ? zipEntries(archivePath) : tarEntries(archivePath);
     for await (const entry of entries) {
       await extract(entry, archiveName, path.resolve(targetDir), budget);
@@ -166,6 +174,9 @@ function printable(text: string): string {
   return JSON.stringify(text).slice(1, -1);
 }
 
-function megabytes(bytes: number): string {
-  return String(Math.round((bytes / 2 ** 20) * 10) / 10);
+/** "2048 MB", or "600 bytes" for the small limits of tests and tight setups. */
+function size(bytes: number): string {
+  if (bytes >= 2 ** 20) return `${Math.round((bytes / 2 ** 20) * 10) / 10} MB`;
+  if (bytes >= 1024) return `${Math.round((bytes / 1024) * 10) / 10} KB`;
+  return `${bytes} bytes`;
 }
