@@ -38,6 +38,8 @@ def main() -> None:
     make_undumpable()
     # Python's own SIGINT handler would let the job end pid 1 with a KeyboardInterrupt.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # Whatever the chain inherited (a shell's fd 251, say) goes now; only the status fd stays.
+    close_fds_above_2(keep=args.status_fd)
     if args.status_fd is not None:
         os.set_inheritable(args.status_fd, False)
     if args.relay_socket:
@@ -64,10 +66,19 @@ def make_undumpable() -> None:
         os._exit(125)
 
 
+def close_fds_above_2(keep=None) -> None:
+    top = os.sysconf("SC_OPEN_MAX")
+    if keep is None:
+        os.closerange(3, top)
+    else:
+        os.closerange(3, keep)
+        os.closerange(keep + 1, top)
+
+
 def run_user_code(command, entrypoint: str) -> None:
     """In the forked child: nothing but stdio goes on to the user's code."""
     try:
-        os.closerange(3, os.sysconf("SC_OPEN_MAX"))
+        close_fds_above_2()
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.execv(command[0], command)
     except OSError as error:
@@ -102,8 +113,7 @@ def start_forwarder(port: int, socket_path: str) -> None:
     listener.listen(64)
     if os.fork() == 0:
         try:
-            os.closerange(3, listener.fileno())
-            os.closerange(listener.fileno() + 1, os.sysconf("SC_OPEN_MAX"))
+            close_fds_above_2(keep=listener.fileno())
             forward(listener, socket_path)
         finally:
             os._exit(0)

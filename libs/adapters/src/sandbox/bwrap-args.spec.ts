@@ -32,7 +32,7 @@ describe('bwrapArgs', () => {
   const args = bwrapArgs(plan);
 
   it('unshares every namespace, the network included, and keeps no capability', () => {
-    expect(args).toEqual(expect.arrayContaining(['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session']));
+    expect(args).toEqual(expect.arrayContaining(['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session', '--as-pid-1']));
     expect(args).not.toContain('--share-net');
     expect(args.join(' ')).toContain('--cap-drop ALL');
   });

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { findLauncher } from './launcher';
 import { UnsandboxedRunner } from './unsandboxed-runner.adapter';
 
 /** SANDBOX=none: no isolation, but the same launcher, a scrubbed environment, rlimits and group kill. */
@@ -97,8 +98,34 @@ print("done")
     expect(seconds).toBeLessThan(3);
   });
 
+  it('tells a signal from exit code 128+N, and caps open files at 1024', async () => {
+    expect((await runJob('import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n')).outcome).toMatchObject({ kind: 'signal', signal: 'SIGTERM' });
+    expect((await runJob('import sys\nsys.exit(143)\n')).outcome).toMatchObject({ kind: 'exit_code', exitCode: 143 });
+    expect((await runJob('import resource\nprint(resource.getrlimit(resource.RLIMIT_NOFILE))\n')).log).toBe('(1024, 1024)\n');
+  });
+
   it('caps memory with RLIMIT_DATA', async () => {
     const { outcome } = await runJob('chunks = []\nwhile True:\n    chunks.append(b"x" * (16 * 2**20))\n', { limits: { memoryMb: 128 } });
     expect(outcome).toMatchObject({ kind: 'exit_code', exitCode: 1, stderrTail: expect.stringContaining('MemoryError') });
+  });
+});
+
+describe('launcher.py', () => {
+  it('keeps only its status fd and hands the user\'s code only stdio, whatever fds the chain inherited', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'lb-launcher-'));
+    try {
+      // The test runs as root, which may look into the launcher's fds: it kept only the status fd.
+      const code = 'import os\nfds = lambda pid: sorted(int(fd) for fd in os.listdir(f"/proc/{pid}/fd") if os.path.exists(f"/proc/{pid}/fd/{fd}"))\nprint(fds("self"), fds(os.getppid()))\n';
+      await writeFile(path.join(dir, 'main.py'), code);
+      // fd 9 and 251 open in the launcher, as a shell or a worker may leave them.
+      const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe'];
+      while (stdio.length <= 251) stdio.push(stdio.length === 9 || stdio.length === 251 ? 'pipe' : 'ignore');
+      const result = spawnSync(pythonBin, ['-I', findLauncher(), '--entrypoint=main.py', '--config=c', '--output=o', '--status-fd=9'], { cwd: dir, stdio, encoding: 'utf8' });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('[0, 1, 2] [0, 1, 2, 9]\n');
+      expect(result.output[9]).toBe('exit 0\n');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
