@@ -14,8 +14,10 @@ import time
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
-NR = {"x86_64": {"pidfd_open": 434, "pidfd_getfd": 438, "ptrace": 101, "process_vm_writev": 311},
-      "aarch64": {"pidfd_open": 434, "pidfd_getfd": 438, "ptrace": 117, "process_vm_writev": 271}}[os.uname().machine]
+NR = {"x86_64": {"pidfd_open": 434, "pidfd_getfd": 438, "ptrace": 101, "process_vm_writev": 311,
+                 "io_uring_setup": 425, "keyctl": 250, "perf_event_open": 298, "name_to_handle_at": 303, "kcmp": 312},
+      "aarch64": {"pidfd_open": 434, "pidfd_getfd": 438, "ptrace": 117, "process_vm_writev": 271,
+                  "io_uring_setup": 425, "keyctl": 219, "perf_event_open": 241, "name_to_handle_at": 264, "kcmp": 272}}[os.uname().machine]
 PTRACE_ATTACH = 16
 FORGED = b"exit 0\n"
 
@@ -88,12 +90,23 @@ child_pidfd, error = syscall("pidfd_open", sibling, 0)
 report["pidfd_getfd_sibling"] = syscall("pidfd_getfd", child_pidfd, 1, 0)[1] or "stolen" if child_pidfd >= 0 else error
 os.kill(sibling, signal.SIGKILL)
 os.waitpid(sibling, 0)
-# 5. Kill pid 1, then fail.
-try:
-    os.kill(1, signal.SIGKILL)
-    report["kill_1"] = "sent"
-except OSError as error:
-    report["kill_1"] = errno.errorcode[error.errno]
+# 5. Calls that without the filter answer something else (EFAULT, a keyring id, 0): EPERM means the filter.
+report["filtered"] = {
+    "io_uring_setup": syscall("io_uring_setup", 1, 0)[1],
+    "keyctl": syscall("keyctl", 0, -1, 0)[1],
+    "perf_event_open": syscall("perf_event_open", 0, 0, -1, -1, 0)[1],
+    "name_to_handle_at": syscall("name_to_handle_at", -100, 0, 0, 0, 0)[1],
+    "kcmp": syscall("kcmp", os.getpid(), os.getpid(), 0, 0, 0)[1],
+}
+# 6. Signal pid 1 every way, then fail.
+sent = []
+for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGSTOP, signal.SIGKILL):
+    try:
+        os.kill(1, number)
+        sent.append(number.name)
+    except OSError as error:
+        sent.append(errno.errorcode[error.errno])
+report["kill_1"] = sent
 time.sleep(0.2)
 report["fds"] = sorted(os.listdir("/proc/self/fd"))
 print("FORGE " + json.dumps(report), flush=True)
