@@ -117,6 +117,11 @@ describe('jobs API (real app, real Redis, real BullMQ)', () => {
     await request(api.server).get(`/jobs/${job.body.job_id}/logs?offset=${2 ** 40 + 1}`).set(auth('alice')).expect(400);
     const all = await request(api.server).get('/jobs?all=yes').set(auth('admin')).expect(400);
     expect(all.body.message).toContain('all must be one of true, false');
+    // Names every object has are unknown fields too, not silently dropped.
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const response = await request(api.server).get(`/jobs?${name}=1`).set(auth('alice')).expect(400);
+      expect(response.body.message).toBe(`${name} is not a known field`);
+    }
   });
 
   it('refuses hostile JSON bodies with a 4xx and a message before any recursive code sees them', async () => {
@@ -149,6 +154,7 @@ describe('jobs API (real app, real Redis, real BullMQ)', () => {
       ['__proto__', json(`{"submission_id":"${submissionId}","config":{"a":{"__proto__":{"polluted":1}}}}`), 400, '"config.a.__proto__"'],
       ['constructor', json(`{"submission_id":"${submissionId}","config":{"constructor":{"prototype":{"polluted":1}}}}`), 400, '"config.constructor"'],
       ['prototype', json(`{"submission_id":"${submissionId}","config":{"prototype":1}}`), 400, '"config.prototype"'],
+      ['toString', post().send({ submission_id: submissionId, toString: 1 }), 400, 'toString is not a known field'],
     ];
     for (const [name, pending, status, message] of refused) {
       const response = await pending;

@@ -39,7 +39,7 @@ describe('health, docs and admin surfaces', () => {
     expect(Object.keys(spec.paths).sort()).toEqual(
       ['/healthz', '/jobs', '/jobs/{id}/cancel', '/jobs/{id}/logs', '/jobs/{id}/results', '/jobs/{id}/status', '/submissions'].sort(),
     );
-    expect(Object.keys(spec.paths['/jobs'].post.responses).sort()).toEqual(['202', '400', '401', '403', '404', '429', '503']);
+    expect(Object.keys(spec.paths['/jobs'].post.responses).sort()).toEqual(['202', '400', '401', '403', '404', '413', '415', '429', '431', '503']);
     expect(Object.keys(spec.paths['/submissions'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '413']));
     expect(spec.components.schemas.ErrorBody.required).toEqual(['statusCode', 'error', 'message']);
   });
