@@ -31,7 +31,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const body = this.toBody(exception);
-    if (exception instanceof RateLimited) response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    // Retry-After is whole seconds (RFC 9110), as the OpenAPI document promises.
+    if (exception instanceof RateLimited) response.setHeader('Retry-After', String(Math.max(0, Math.ceil(exception.retryAfterSeconds))));
     if (body.statusCode === 401) response.setHeader('WWW-Authenticate', 'Bearer realm="leadersboard"');
     if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     if (response.headersSent) return;
