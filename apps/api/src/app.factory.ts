@@ -7,7 +7,6 @@ import { mountBullBoard } from './admin/bull-board';
 import { useHeaderChecks } from './auth/header-checks';
 import { AppModule } from './app.module';
 import { setupSwagger } from './docs/swagger';
-import { useJsonBody } from './errors/json-body';
 import { useMethodNotAllowed } from './errors/method-not-allowed';
 import { validationPipe } from './errors/validation';
 
@@ -21,7 +20,6 @@ export async function createApiApp(config: AppConfig, options: { logger?: false 
   // Before any body is read: a request with ambiguous credentials gets no further.
   useHeaderChecks(app);
   useMethodNotAllowed(app);
-  useJsonBody(app);
   app.disable('x-powered-by');
   // Job status changes under the client; a weak ETag per response only costs hashing time.
   app.set('etag', false);

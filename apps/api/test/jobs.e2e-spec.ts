@@ -162,6 +162,9 @@ describe('jobs API (real app, real Redis, real BullMQ)', () => {
       expect({ name, message: response.body.message }).toEqual({ name, message: expect.stringContaining(message) });
     }
     expect(({} as { polluted?: unknown }).polluted).toBeUndefined();
+    // Routes that take no body never read one, whatever it is.
+    await request(api.server).get('/jobs').set(auth('alice')).set('Content-Type', 'application/json').send(nested(10_000)).expect(200);
+    await request(api.server).post('/jobs/no-such-job/cancel').set(auth('alice')).set('Content-Type', 'application/json; charset=latin1').send('x'.repeat(300_000)).expect(404);
     // The documented limits themselves are accepted.
     await json(`{"submission_id":"${submissionId}","config":${nested(32)}}`).expect(202);
     await post().send({ submission_id: submissionId, config: { text: 'x'.repeat(60_000) } }).expect(202);

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { CancelJob, Caller, EnqueueJob, GetJobLogs, GetJobResults, GetJobStatus, Invalid, ListJobs } from '@app/domain';
 import { CurrentCaller } from '../auth/caller.decorator';
 import { ApiErrors, ApiProtected } from '../errors/api-errors.decorator';
-import { RequireJsonBody } from '../errors/json-body';
+import { JsonBody } from '../errors/json-body';
 import {
   CreateJobBody,
   IDEMPOTENCY_KEY_PATTERN,
@@ -38,7 +38,7 @@ export class JobsController {
       'Idempotent: the same submission, config, resource class and Idempotency-Key give back the same job ' +
       '(with the header Idempotent-Replayed: true) instead of a second run. Send a new Idempotency-Key to re-run on purpose.',
   })
-  @UseInterceptors(RequireJsonBody)
+  @UseInterceptors(JsonBody)
   @ApiConsumes('application/json')
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 printable ASCII characters', schema: IDEMPOTENCY_KEY_SCHEMA })
   @ApiAcceptedResponse({
