@@ -9,6 +9,7 @@ import {
   RunFiles,
   StoragePort,
   Submission,
+  Unavailable,
   completeUtf8Length,
   unsafePathReason,
 } from '@app/domain';
@@ -120,7 +121,7 @@ export class FileSystemStorageAdapter extends StoragePort {
       return (await regularFiles(filesDir)).sort();
     } catch (error) {
       await rm(folder, { recursive: true, force: true });
-      throw error;
+      throw serverDiskError(error) ?? error;
     }
   }
 
@@ -289,6 +290,13 @@ export class FileSystemStorageAdapter extends StoragePort {
       throw error;
     }
   }
+}
+
+/** The server's disk, not the upload, is at fault: a 503 the operator can act on, not a 500. */
+function serverDiskError(error: unknown): Unavailable | undefined {
+  const code = errorCode(error);
+  if (!code || !['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'EROFS', 'EIO'].includes(code)) return undefined;
+  return new Unavailable(`the submission could not be written to disk (${code}); tell the operator`);
 }
 
 function notIncoming(tempPath: string, incoming: string): Error {
