@@ -270,11 +270,14 @@ describe('POST /submissions (real app, real Redis, real disk)', () => {
       expectNothingLeft();
     });
 
-    it("refuses a control character sent as filename*=UTF-8''…%01…", async () => {
-      const form = multipart([{ name: 'files', content: MAIN, filenameHeader: Buffer.from("filename*=UTF-8''ma%01in.py") }]);
+    it.each([
+      ['%01', 'files: "ma\\u0001in.py" contains a control character'],
+      ['%00', 'files: "ma\\u0000in.py" contains a NUL byte'],
+    ])("refuses %s sent in filename*=UTF-8''…", async (escape, message) => {
+      const form = multipart([{ name: 'files', content: MAIN, filenameHeader: Buffer.from(`filename*=UTF-8''ma${escape}in.py`) }]);
       const reply = await new RawUpload(api.url, TOKENS.alice, form).finish(form.body);
       expect(reply.status).toBe(400);
-      expect(reply.json?.message).toBe('files: "ma\\u0001in.py" contains a control character');
+      expect(reply.json?.message).toBe(message);
       expectNothingLeft();
     });
 
