@@ -13,13 +13,20 @@ const DIRECTORY = 0o040000;
 const REGULAR_FILE = 0o100000;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Entry count and declared bytes of a zip, from its central directory alone (nothing is inflated). */
-export async function zipTotals(archivePath: string): Promise<{ entries: number; bytes: number }> {
+/**
+ * Entry count and declared bytes of a zip, from its central directory alone (nothing is
+ * inflated); reading stops as soon as either total passes its bound.
+ */
+export async function zipTotals(archivePath: string, stopAbove: { entries: number; bytes: number }): Promise<{ entries: number; bytes: number }> {
   const zip = await yauzl.openPromise(archivePath, { lazyEntries: true, autoClose: false, decodeStrings: false });
   try {
-    let bytes = 0;
-    for await (const entry of zip.eachEntry()) bytes += entry.uncompressedSize;
-    return { entries: zip.entryCount, bytes };
+    const totals = { entries: 0, bytes: 0 };
+    for await (const entry of zip.eachEntry()) {
+      totals.entries += 1;
+      totals.bytes += entry.uncompressedSize;
+      if (totals.entries > stopAbove.entries || totals.bytes > stopAbove.bytes) break;
+    }
+    return totals;
   } finally {
     zip.close();
   }

@@ -94,7 +94,7 @@ export async function unpackArchive(
   try {
     // First the sizes the archive declares (the zip's central directory, the tar's headers), so
     // that a bomb is refused before a byte of it reaches the disk; then the real bytes are counted.
-    const totals = format === 'zip' ? await zipTotals(archivePath) : await tarTotals(archivePath, budget.remaining());
+    const totals = await (format === 'zip' ? zipTotals : tarTotals)(archivePath, budget.remaining());
     budget.checkDeclaredTotals(archiveName, totals);
     const entries = format === 'zip' ? zipEntries(archivePath) : tarEntries(archivePath);
     for await (const entry of entries) {
