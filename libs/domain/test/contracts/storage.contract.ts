@@ -43,6 +43,18 @@ export function storageContract(make: () => Promise<StorageContractSubject>): vo
     await expect(subject.storage.save(submissionId, [again])).rejects.toBeInstanceOf(Conflict);
   });
 
+  it('save refuses names that differ only in letter case or Unicode form, and stores nothing', async () => {
+    const { storage, incoming } = await make();
+    for (const pair of [['main.py', 'Main.py'], ['caf\u00e9.py', 'cafe\u0301.py']]) {
+      const uploads = await Promise.all(pair.map((name) => incoming(name, '')));
+      await expect(storage.save(submissionId, uploads)).rejects.toBeInstanceOf(Invalid);
+      expect(await storage.exists(submissionId)).toBe(false);
+      await storage.discardIncoming(uploads);
+    }
+    // The id was never taken, so it can still be used.
+    expect(await storage.save(submissionId, [await incoming('main.py', '')])).toEqual(['main.py']);
+  });
+
   it('save refuses an id that is not a plain id', async () => {
     const { storage, incoming } = await make();
     await expect(storage.save('../escape', [await incoming('main.py', '')])).rejects.toBeInstanceOf(Invalid);

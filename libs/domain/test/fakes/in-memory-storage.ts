@@ -53,7 +53,9 @@ export class InMemoryStorage extends StoragePort {
     if (!SAFE_ID.test(submissionId)) throw new Invalid([`submission id "${submissionId}" is not a plain id`]);
     if (this.submissions.has(submissionId)) throw new Conflict(`submission ${submissionId} already exists`);
     const names = files.map((file) => file.originalName);
-    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    // Like the real storage: names differing only in case or Unicode form are the same name.
+    const keys = names.map((name) => name.normalize('NFC').toLowerCase());
+    const duplicate = names.find((_, index) => keys.indexOf(keys[index]) !== index);
     if (duplicate !== undefined) throw new Invalid([`file "${duplicate}" was uploaded twice`]);
     const contents = new Map(files.map((file) => [file.originalName, this.incoming.get(file.tempPath) ?? '']));
     for (const file of files) this.incoming.delete(file.tempPath);
