@@ -194,6 +194,9 @@ async function main(): Promise<number> {
         RATE_LIMIT_JOBS_PER_HOUR: RAISED_LIMIT,
         RATE_LIMIT_CONCURRENT_JOBS: RAISED_LIMIT,
         MAX_FILE_MB: '150',
+        // The load comes from one user over up to 100 connections: the upload caps would turn it into 429s.
+        MAX_CONCURRENT_UPLOADS_PER_USER: RAISED_LIMIT,
+        MAX_CONCURRENT_UPLOADS: RAISED_LIMIT,
         MLFLOW_TRACKING_URI: process.env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5010',
       },
       NODE_ARGS,
