@@ -50,6 +50,20 @@ describe('POST /submissions: slow uploads (real app over raw sockets)', () => {
     expect(api.server.keepAliveTimeout).toBe(3000);
   });
 
+  it('removes the temp file when the client drops the connection mid-upload, and frees its slot', async () => {
+    const before = listTree(api.config.uploadRoot);
+    const { upload } = stalledUpload(TOKENS.alice);
+    await until(() => incoming().length === 1, 'the temp file');
+    upload.destroy();
+    await until(() => incoming().length === 0, 'the temp file to go');
+    expect(listTree(api.config.uploadRoot)).toEqual(before);
+    // Two uploads at once are alice's limit: both are admitted, so the dropped one gave its slot back.
+    const two = [stalledUpload(TOKENS.alice), stalledUpload(TOKENS.alice)];
+    await until(() => incoming().length === 2, 'two temp files');
+    two.forEach(({ upload: each }) => each.destroy());
+    await until(() => incoming().length === 0, 'the temp files to go');
+  });
+
   it('caps uploads at once per user and in all (429 with Retry-After), leaves other users alone, and cuts stalled ones', async () => {
     const before = listTree(api.config.uploadRoot);
     let bobsSubmission = '';
