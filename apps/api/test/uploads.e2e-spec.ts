@@ -77,7 +77,7 @@ describe('POST /submissions: slow uploads (real app over raw sockets)', () => {
       const refused = await new RawUpload(api.url, TOKENS.alice, third).finish(third.body);
       expect(refused.status).toBe(429);
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-      expect(refused.json?.message).toBe('you have 2 uploads in progress, the limit per user (MAX_CONCURRENT_UPLOADS_PER_USER); wait for one to finish');
+      expect(refused.json?.message).toBe('too many uploads at once: you have 2 in progress, the limit per user (MAX_CONCURRENT_UPLOADS_PER_USER); wait for one to finish');
 
       // Another user is not affected by alice's uploads...
       const bobs = await request(api.server).post('/submissions').set(auth('bob')).attach('files', MAIN, 'main.py').expect(201);
@@ -87,7 +87,7 @@ describe('POST /submissions: slow uploads (real app over raw sockets)', () => {
       await until(() => incoming().length === 3, 'three temp files');
       const overall = await request(api.server).post('/submissions').set(auth('admin')).attach('files', MAIN, 'main.py').expect(429);
       expect(overall.headers['retry-after']).toBeDefined();
-      expect(overall.body.message).toContain('the server has 3 uploads in progress, its limit (MAX_CONCURRENT_UPLOADS)');
+      expect(overall.body.message).toContain('too many uploads at once: the server has 3 in progress, its limit (MAX_CONCURRENT_UPLOADS)');
     } finally {
       clearInterval(keepAlive);
     }

@@ -79,10 +79,16 @@ export class UploadInterceptor implements NestInterceptor {
     const { perUser, total } = this.config.concurrentUploads;
     const mine = this.activeByUser.get(userId) ?? 0;
     if (mine >= perUser) {
-      throw new RateLimited(`you have ${mine} uploads in progress, the limit per user (MAX_CONCURRENT_UPLOADS_PER_USER); wait for one to finish`, UPLOAD_RETRY_SECONDS);
+      throw new RateLimited(
+        `too many uploads at once: you have ${mine} in progress, the limit per user (MAX_CONCURRENT_UPLOADS_PER_USER); wait for one to finish`,
+        UPLOAD_RETRY_SECONDS,
+      );
     }
     if (this.activeTotal >= total) {
-      throw new RateLimited(`the server has ${this.activeTotal} uploads in progress, its limit (MAX_CONCURRENT_UPLOADS); try again in a few seconds`, UPLOAD_RETRY_SECONDS);
+      throw new RateLimited(
+        `too many uploads at once: the server has ${this.activeTotal} in progress, its limit (MAX_CONCURRENT_UPLOADS); try again in a few seconds`,
+        UPLOAD_RETRY_SECONDS,
+      );
     }
     this.activeByUser.set(userId, mine + 1);
     this.activeTotal += 1;

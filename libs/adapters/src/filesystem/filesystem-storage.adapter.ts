@@ -82,7 +82,7 @@ export class FileSystemStorageAdapter extends StoragePort {
     try {
       if (refused) {
         throw new RateLimited(
-          `the server is already unpacking ${this.unpacking} uploads with archives, its limit (MAX_CONCURRENT_UNPACKS); try again in a few seconds`,
+          `too many archives unpacking at once: the server unpacks at most ${this.options.maxConcurrentUnpacks} uploads with archives at a time (MAX_CONCURRENT_UNPACKS); try again in a few seconds`,
           UNPACK_RETRY_SECONDS,
         );
       }
