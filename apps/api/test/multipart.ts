@@ -40,9 +40,18 @@ export class RawUpload {
     this.socket = net.connect({ host: hostname, port: Number(port) });
     this.socket.on('error', () => undefined);
     const received: Buffer[] = [];
-    this.socket.on('data', (chunk: Buffer) => received.push(chunk));
+    let answered: (reply: RawReply) => void = () => undefined;
+    const complete = new Promise<RawReply>((resolve) => (answered = resolve));
+    this.socket.on('data', (chunk: Buffer) => {
+      received.push(chunk);
+      // A whole response is enough: hang up like a client that has its answer.
+      if (isComplete(Buffer.concat(received))) {
+        answered(parse(Buffer.concat(received)));
+        this.socket.end();
+      }
+    });
     this.closed = new Promise((resolve) => this.socket.on('close', () => resolve()));
-    this.reply = this.closed.then(() => parse(Buffer.concat(received)));
+    this.reply = Promise.race([complete, this.closed.then(() => parse(Buffer.concat(received)))]);
     const length = options.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${options.contentLength ?? form.body.length}`;
     this.chunked = options.chunked ?? false;
     this.socket.write(
@@ -69,6 +78,16 @@ export class RawUpload {
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+function isComplete(raw: Buffer): boolean {
+  const text = raw.toString('latin1');
+  const split = text.indexOf('\r\n\r\n');
+  if (split < 0) return false;
+  const head = text.slice(0, split).toLowerCase();
+  const length = /\r\ncontent-length: *(\d+)/.exec(head);
+  if (length) return raw.length - (split + 4) >= Number(length[1]);
+  return /\r\ntransfer-encoding: *chunked/.test(head) && text.endsWith('\r\n0\r\n\r\n');
 }
 
 function parse(raw: Buffer): RawReply {

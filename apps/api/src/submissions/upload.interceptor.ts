@@ -7,6 +7,7 @@ import { AppConfig, incomingDir } from '@app/adapters';
 import { DomainError, Invalid, RateLimited, TooLarge, Unavailable } from '@app/domain';
 import { AuthenticatedRequest } from '../auth/caller.decorator';
 import { CappedDiskStorage } from './capped-disk-storage';
+import { closeAfterResponse } from './lingering-close';
 
 export const UPLOAD_FIELDS = ['entrypoint', 'config_file', 'metadata'];
 const MAX_FIELD_BYTES = 64 * 1024;
@@ -23,12 +24,14 @@ const UPLOAD_RETRY_SECONDS = 5;
 @Injectable()
 export class UploadInterceptor implements NestInterceptor {
   private readonly upload: RequestHandler;
+  private readonly storage: CappedDiskStorage;
   private readonly activeByUser = new Map<string, number>();
   private activeTotal = 0;
 
   constructor(private readonly config: AppConfig) {
+    this.storage = new CappedDiskStorage(incomingDir(config.uploadRoot), config.maxSubmissionBytes);
     this.upload = multer({
-      storage: new CappedDiskStorage(incomingDir(config.uploadRoot), config.maxSubmissionBytes),
+      storage: this.storage,
       // File names as sent: busboy's default would read UTF-8 names as latin-1 ("模型.py" -> "æ¨¡å.py").
       defParamCharset: 'utf8',
       limits: {
@@ -48,8 +51,9 @@ export class UploadInterceptor implements NestInterceptor {
       this.admit(request.caller?.userId ?? '', response);
       await this.receive(request, response);
     } catch (error) {
-      // The body may be unread or half read: close the connection rather than wait for the rest.
-      if (!response.headersSent) response.setHeader('Connection', 'close');
+      // The body may be unread or half read: answer now and close, rather than read the rest.
+      closeAfterResponse(response);
+      await this.storage.removeAll(request);
       await removeTemporaryFiles(request);
       throw this.toDomainError(error);
     }
@@ -109,7 +113,11 @@ export class UploadInterceptor implements NestInterceptor {
     socket.setTimeout(this.config.uploadIdleTimeoutSeconds * 1000);
     socket.on('timeout', onIdle);
     try {
-      await new Promise<void>((resolve, reject) => this.upload(request, response, (error?: unknown) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) => {
+        // Past the total limit the answer goes out at once; multer would first read the whole body.
+        this.storage.watch(request, reject);
+        this.upload(request, response, (error?: unknown) => (error ? reject(error) : resolve()));
+      });
     } finally {
       socket.off('timeout', onIdle);
       socket.setTimeout(0);
@@ -143,8 +151,9 @@ export class UploadInterceptor implements NestInterceptor {
 }
 
 async function removeTemporaryFiles(request: Request): Promise<void> {
+  // After an early answer multer may still hold placeholders for files it has not stored.
   const files = Array.isArray(request.files) ? request.files : [];
-  await Promise.all(files.map((file) => rm(file.path, { force: true })));
+  await Promise.all(files.filter((file) => typeof file.path === 'string').map((file) => rm(file.path, { force: true })));
 }
 
 function megabytes(bytes: number): string {
