@@ -121,15 +121,21 @@ def start_forwarder(port: int, socket_path: str) -> None:
 
 
 def forward(listener: socket.socket, socket_path: str) -> None:
-    """One thread for all connections: a pids limit counts threads too."""
+    """One thread for all connections: a pids limit counts threads too. One connection's trouble never ends it."""
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     while True:
         for key, _ in selector.select():
             if key.fileobj is listener:
-                accept(selector, listener, socket_path)
+                try:
+                    accept(selector, listener, socket_path)
+                except OSError:
+                    pass
                 continue
             source, (target, pair) = key.fileobj, key.data
+            # Both ends can be ready in one batch: the first may have closed the pair already.
+            if pair["closed"]:
+                continue
             try:
                 data = source.recv(65536)
                 if data:
@@ -154,16 +160,19 @@ def accept(selector, listener: socket.socket, socket_path: str) -> None:
         client.close()
         upstream.close()
         return
-    pair = {"sockets": (client, upstream), "open": 2}
+    pair = {"sockets": (client, upstream), "open": 2, "closed": False}
     selector.register(client, selectors.EVENT_READ, (upstream, pair))
     selector.register(upstream, selectors.EVENT_READ, (client, pair))
 
 
 def close_pair(selector, pair) -> None:
+    if pair["closed"]:
+        return
+    pair["closed"] = True
     for sock in pair["sockets"]:
         try:
             selector.unregister(sock)
-        except KeyError:
+        except (KeyError, ValueError):
             pass
         sock.close()
 

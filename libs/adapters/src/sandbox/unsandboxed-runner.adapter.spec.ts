@@ -128,4 +128,10 @@ describe('launcher.py', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('keeps its relay forwarder serving through connections whose both ends close at once', () => {
+    const churn = path.join(__dirname, 'testing', 'forwarder-churn.py');
+    const result = spawnSync(pythonBin, [churn, path.dirname(findLauncher())], { encoding: 'utf8', timeout: 30_000 });
+    expect(result.stdout.trim()).toBe('alive');
+  });
 });
