@@ -35,19 +35,20 @@ export class RawUpload {
   readonly closed: Promise<void>;
   private readonly socket: net.Socket;
 
-  constructor(url: string, token: string, form: { body: Buffer; contentType: string }, options: { chunked?: boolean; contentLength?: number } = {}) {
+  constructor(url: string, token: string, form: { body: Buffer; contentType: string }, options: { chunked?: boolean; contentLength?: number; keepOpen?: boolean } = {}) {
     const { hostname, port } = new URL(url);
-    this.socket = net.connect({ host: hostname, port: Number(port) });
+    // keepOpen: the socket does not even answer the server's FIN with its own, as an attacker would not.
+    this.socket = net.connect({ host: hostname, port: Number(port), allowHalfOpen: options.keepOpen ?? false });
     this.socket.on('error', () => undefined);
     const received: Buffer[] = [];
     let answered: (reply: RawReply) => void = () => undefined;
     const complete = new Promise<RawReply>((resolve) => (answered = resolve));
     this.socket.on('data', (chunk: Buffer) => {
       received.push(chunk);
-      // A whole response is enough: hang up like a client that has its answer.
+      // A whole response is enough: hang up like a client that has its answer (unless told to linger, as an attacker would).
       if (isComplete(Buffer.concat(received))) {
         answered(parse(Buffer.concat(received)));
-        this.socket.end();
+        if (!options.keepOpen) this.socket.end();
       }
     });
     this.closed = new Promise((resolve) => this.socket.on('close', () => resolve()));

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import { listTree } from './disk';
@@ -36,9 +37,9 @@ describe('POST /submissions: slow uploads (real app over raw sockets)', () => {
   }
 
   /** An upload that sent its headers and the first 64 KiB of a file, then waits; `trickle` sends one more byte. */
-  function stalledUpload(token: string) {
+  function stalledUpload(token: string, options: { keepOpen?: boolean } = {}) {
     const form = multipart([{ name: 'files', filename: 'main.py', content: Buffer.alloc(1024 * 1024, '#') }]);
-    const upload = new RawUpload(api.url, token, form);
+    const upload = new RawUpload(api.url, token, form, options);
     let sent = 64 * 1024;
     upload.send(form.body.subarray(0, sent));
     return { upload, trickle: () => upload.send(form.body.subarray(sent, ++sent)) };
@@ -61,6 +62,24 @@ describe('POST /submissions: slow uploads (real app over raw sockets)', () => {
     const two = [stalledUpload(TOKENS.alice), stalledUpload(TOKENS.alice)];
     await until(() => incoming().length === 2, 'two temp files');
     two.forEach(({ upload: each }) => each.destroy());
+    await until(() => incoming().length === 0, 'the temp files to go');
+  });
+
+  it('holds no socket or file for uploads over the cap: 100 more stalled uploads from one user are refused and closed', async () => {
+    const openFds = () => readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    const admitted = [stalledUpload(TOKENS.alice), stalledUpload(TOKENS.alice)];
+    await until(() => incoming().length === 2, 'two temp files');
+    // They never send the rest and never hang up: only the server can let go of them.
+    const refused = Array.from({ length: 100 }, () => stalledUpload(TOKENS.alice, { keepOpen: true }).upload);
+    const replies = await Promise.all(refused.map((each) => each.reply));
+    expect(new Set(replies.map((reply) => reply.status))).toEqual(new Set([429]));
+    // The API runs in this process, so its descriptors are counted here with the clients': the 100
+    // client sockets stay open, the admitted uploads hold two sockets and two temp files each side,
+    // and the server's side of every refused upload is gone after its short linger.
+    await until(() => openFds() <= before + 100 + 8, 'the server to close the refused uploads', 5000);
+    refused.forEach((each) => each.destroy());
+    admitted.forEach(({ upload }) => upload.destroy());
     await until(() => incoming().length === 0, 'the temp files to go');
   });
 
