@@ -147,4 +147,32 @@ describe('MlflowRelay', () => {
       await relay.close();
     }
   });
+
+  it('lets go of a connection that stalls mid-request, or after a refusal, freeing its slot', async () => {
+    const socketPath = path.join(dir, 'idle.sock');
+    const relay = await MlflowRelay.start(socketPath, { host: '127.0.0.1', port }, { runId: 'run-a', experimentId: '3' }, undefined, { idleTimeoutMs: 300 });
+    // Clients that keep their end open: only the relay closing its own end frees the slot.
+    const stall = async (head: string) => {
+      const socket = net.connect({ path: socketPath, allowHalfOpen: true });
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk));
+      socket.write(head);
+      await new Promise((resolve) => socket.on('end', resolve));
+      for (let waited = 0; relay.openConnections > 0 && waited < 3_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      socket.destroy();
+      return answer;
+    };
+    try {
+      const started = Date.now();
+      const head = 'POST /api/2.0/mlflow/runs/log-batch HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n';
+      expect(await stall(`${head}content-type: application/json\r\n\r\n{"run_id"`)).toBe('');
+      expect(relay.openConnections).toBe(0);
+      expect(await stall(`${head}\r\n{"run_id"`)).toMatch(/^HTTP\/1.1 415 /);
+      expect(relay.openConnections).toBe(0);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(seen).toEqual([]);
+    } finally {
+      await relay.close();
+    }
+  });
 });

@@ -36,6 +36,8 @@ export interface RelayLimits {
   maxConnections?: number;
   /** Limit for one request, from its first byte to the end of MLflow's answer (default 10 min). */
   requestTimeoutMs?: number;
+  /** A connection silent this long is closed (default 60 s), so a stalled one frees its slot. */
+  idleTimeoutMs?: number;
 }
 
 const DEFAULTS: Required<RelayLimits> = {
@@ -43,10 +45,20 @@ const DEFAULTS: Required<RelayLimits> = {
   maxArtifactBytes: 2 ** 30,
   maxConnections: 8,
   requestTimeoutMs: 600_000,
+  idleTimeoutMs: 60_000,
 };
 
 /** Request headers MLflow gets from a job; everything else (auth, X-Forwarded-*, Expect, framing) stays here. */
 const FORWARDED_HEADERS = ['accept', 'user-agent', 'x-mlflow-client-version'];
+/** How much of a refused body is read and dropped before the connection is cut. */
+const DRAIN_BYTES = 8 * 2 ** 20;
+const ERROR_CODES: Record<number, string> = {
+  400: 'INVALID_PARAMETER_VALUE',
+  403: 'PERMISSION_DENIED',
+  413: 'RESOURCE_LIMIT_EXCEEDED',
+  415: 'INVALID_PARAMETER_VALUE',
+  503: 'TEMPORARILY_UNAVAILABLE',
+};
 /** Hop-by-hop: ours to set on each side, never passed along. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 
@@ -96,6 +108,7 @@ export class MlflowRelay {
     // Past twice the cap, connections are dropped unanswered; between the two they get a 503.
     server.maxConnections = relay.limits.maxConnections * 2;
     server.keepAliveTimeout = 5_000;
+    server.setTimeout(relay.limits.idleTimeoutMs, (socket) => socket.destroy());
     server.on('connection', (socket: net.Socket) => {
       if (relay.sockets.size >= relay.limits.maxConnections) relay.overCap.add(socket);
       relay.sockets.add(socket);
@@ -113,6 +126,11 @@ export class MlflowRelay {
     if (owner) await chown(socketPath, owner.uid, owner.gid);
     await chmod(socketPath, 0o600);
     return relay;
+  }
+
+  /** Connections from the job open now. */
+  get openConnections(): number {
+    return this.sockets.size;
   }
 
   async close(): Promise<void> {
@@ -134,8 +152,8 @@ export class MlflowRelay {
       else if (route.kind === 'upload') await this.forwardUpload(route, request, response);
       else await this.forward(route, request, response);
     } catch (error) {
-      if (error instanceof Refusal) refuse(request, response, error.status, error.message);
-      else refuse(request, response, 502, `the relay could not reach MLflow: ${(error as Error).message}`);
+      if (error instanceof Refusal) this.refuse(request, response, error.status, error.message);
+      else this.refuse(request, response, 502, `the relay could not reach MLflow: ${(error as Error).message}`);
     }
   }
 
@@ -218,6 +236,29 @@ export class MlflowRelay {
     return headers;
   }
 
+  /**
+   * An MLflow-style error, then the connection closes. The rest of a refused body is read and
+   * dropped (never buffered) so a client still sending sees the answer rather than a reset, up to
+   * DRAIN_BYTES; a silent one is closed by the idle timeout.
+   */
+  private refuse(request: http.IncomingMessage, response: http.ServerResponse, status: number, message: string): void {
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    const text = JSON.stringify({ error_code: ERROR_CODES[status] ?? 'TEMPORARILY_UNAVAILABLE', message: `refused by the LeadersBoard sandbox relay: ${message}` });
+    response.shouldKeepAlive = false;
+    response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close', ...(status === 503 ? { 'retry-after': '1' } : {}) });
+    response.end(text);
+    if (request.complete) return;
+    let drained = 0;
+    request.on('data', (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > DRAIN_BYTES) request.socket.destroy();
+    });
+    request.resume();
+  }
+
   /** Creating a logged model: the answer names its id, which this job may then use. */
   private async learnModel(answer: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const text = await readCapped(answer, this.limits.maxJsonBytes, 'MLflow\'s answer');
@@ -276,27 +317,4 @@ function readCapped(stream: http.IncomingMessage, cap: number, what: string): Pr
 
 function artifactCapMessage(call: string, cap: number): string {
   return `${call}: this job's artifact uploads would pass ${cap} bytes, its artifact cap`;
-}
-
-/**
- * An MLflow-style error. The connection closes afterwards: the rest of a refused body is read and
- * dropped, never buffered, so a client that is still sending sees the answer instead of a reset.
- */
-function refuse(request: http.IncomingMessage, response: http.ServerResponse, status: number, message: string): void {
-  if (response.headersSent) {
-    response.destroy();
-    return;
-  }
-  const errorCode: Record<number, string> = {
-    400: 'INVALID_PARAMETER_VALUE',
-    403: 'PERMISSION_DENIED',
-    413: 'RESOURCE_LIMIT_EXCEEDED',
-    415: 'INVALID_PARAMETER_VALUE',
-    503: 'TEMPORARILY_UNAVAILABLE',
-  };
-  const text = JSON.stringify({ error_code: errorCode[status] ?? 'TEMPORARILY_UNAVAILABLE', message: `refused by the LeadersBoard sandbox relay: ${message}` });
-  response.shouldKeepAlive = false;
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), connection: 'close', ...(status === 503 ? { 'retry-after': '1' } : {}) });
-  response.end(text);
-  request.resume();
 }
