@@ -5,7 +5,8 @@
 #   2. every build in the compose file names an existing Dockerfile and target stage;
 #   3. every COPY/ADD source exists in the repo and is not dropped by .dockerignore, and every
 #      COPY --from names an earlier stage;
-#   4. hadolint finds nothing in docker/*.Dockerfile (skipped with a note when not on PATH).
+#   4. hadolint finds nothing in docker/*.Dockerfile (skipped with a note when not on PATH);
+#   5. the mlflow service publishes no port (it has no authentication).
 # Prints one line per problem and exits 1 if there was any.
 set -uo pipefail
 
@@ -197,6 +198,10 @@ if os.path.exists(resolved):
         target = build.get("target")
         if target and target.lower() not in stages(dockerfile):
             print(f"docker-compose.yml: service {name} wants target {target}, not a stage of {os.path.relpath(dockerfile, root)}")
+    # MLflow has no authentication: publishing it lets anyone rewrite any run (issue #6).
+    mlflow = (config.get("services") or {}).get("mlflow") or {}
+    if mlflow.get("ports"):
+        print("docker-compose.yml: service mlflow publishes ports; keep it on the compose network and expose it behind auth (docs/deploy-mlflow.md)")
 PY
   )
 fi
