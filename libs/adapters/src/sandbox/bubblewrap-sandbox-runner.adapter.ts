@@ -25,6 +25,7 @@ import { MlflowRelay, RelayAddress, relayAddress } from './mlflow-relay';
 import { classifyOutcome, parseBwrapStatus, parseLauncherReport, readLogTail } from './outcome';
 import { hostSeccompFilter } from './seccomp';
 import { SlotStaging } from './slot-staging';
+import { newStageRoot, removeStaleStageRoots } from './stage-roots';
 import { ARGS_FD, BWRAP_STATUS_FD, killGroup, SECCOMP_FD, supervise } from './supervised-process';
 
 export interface BubblewrapSandboxOptions {
@@ -88,7 +89,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
   constructor(private readonly options: BubblewrapSandboxOptions) {
     super();
     this.uidBase = options.sandboxUidBase ?? DEFAULT_UID_BASE;
-    this.stageRoot = path.join(options.workDir, `stage-${randomUUID().slice(0, 8)}`);
+    this.stageRoot = newStageRoot(options.workDir);
     this.venvDir = path.dirname(path.dirname(options.pythonBin));
     this.launcherPath = options.launcherPath ?? findLauncher();
     this.tracking = relayAddress(options.trackingUri);
@@ -138,12 +139,15 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     if (!home.startsWith('/usr/')) {
       throw new Error(`the venv ${this.venvDir} is built on ${home}, which the sandbox cannot see; rebuild it on /usr/bin/python3.11 (scripts/setup-python.sh)`);
     }
+    // Once per worker start: what workers killed mid-job left behind on this host.
+    const stale = await removeStaleStageRoots(this.options.workDir);
     const outcome = await this.trialRun();
     if (outcome.kind !== 'succeeded') throw new Error(`a trivial sandboxed python did not run: ${describe(outcome)}`);
     const support = await this.cgroupSupport();
     const limits = support.version === 'none' ? `rlimits only (${support.reason})` : `cgroup v${support.version} (memory, pids)`;
     const uids = this.dropRoot ? `uid ${this.uidBase}+slot` : `uid ${process.getuid!()}`;
-    return `${version}, ${uids}, seccomp, ${limits}`;
+    const cleaned = stale.length > 0 ? `, removed ${stale.length} staging dir(s) of dead workers` : '';
+    return `${version}, ${uids}, seccomp, ${limits}${cleaned}`;
   }
 
   private async prepare(request: SandboxRequest, slot: number): Promise<PreparedJob> {
