@@ -124,6 +124,17 @@ describe('POST /submissions (real app, real Redis, real disk)', () => {
     expectNothingLeft();
   });
 
+  it.each([
+    ['entrypoint sent twice', (form: request.Test) => form.field('entrypoint', 'main.py').field('entrypoint', 'other.py'), 'entrypoint was sent 2 times; send it once'],
+    ['metadata sent twice', (form: request.Test) => form.field('metadata', '{"a": 1}').field('metadata', '{"b": 2}'), 'metadata was sent 2 times'],
+    ['config_file in brackets', (form: request.Test) => form.field('config_file[x]', 'config.yaml'), 'config_file must be a plain form field'],
+    ['metadata in brackets', (form: request.Test) => form.field('metadata[model]', 'pca'), 'metadata must be a plain form field'],
+  ])('refuses an ambiguous form (%s) instead of picking one value', async (_name, build, message) => {
+    const response = await build(upload().attach('files', MAIN, 'main.py')).expect(400);
+    expect(response.body.message).toContain(message);
+    expectNothingLeft();
+  });
+
   it('needs a known bearer token', async () => {
     const missing = await request(api.server).post('/submissions').attach('files', MAIN, 'main.py').expect(401);
     expect(missing.body).toMatchObject({ statusCode: 401, error: 'Unauthorized', message: expect.stringContaining('Authorization') });

@@ -34,16 +34,21 @@ export class SubmissionsController {
     }));
     const submission = await this.createSubmission.execute(caller, {
       files,
-      entrypoint: text(fields.entrypoint),
-      configFile: text(fields.config_file),
-      metadata: text(fields.metadata),
+      entrypoint: text('entrypoint', fields.entrypoint),
+      configFile: text('config_file', fields.config_file),
+      metadata: text('metadata', fields.metadata),
     });
     return SubmissionResponse.from(submission);
   }
 }
 
-/** A repeated form field arrives as an array; the last one wins, as in most form parsers. */
-function text(value: unknown): string | undefined {
-  if (Array.isArray(value)) return text(value[value.length - 1]);
-  return typeof value === 'string' ? value : undefined;
+/**
+ * One plain value per field. A repeated field or a bracketed one (`metadata[a]=1`) is refused, not
+ * resolved: a client and the API must never read different values from the same request.
+ */
+function text(name: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new Invalid([`${name} was sent ${value.length} times; send it once`]);
+  if (typeof value !== 'string') throw new Invalid([`${name} must be a plain form field (${name}=…), not ${name}[…]`]);
+  return value;
 }
