@@ -155,6 +155,9 @@ describe('jobs API (real app, real Redis, real BullMQ)', () => {
       ['constructor', json(`{"submission_id":"${submissionId}","config":{"constructor":{"prototype":{"polluted":1}}}}`), 400, '"config.constructor"'],
       ['prototype', json(`{"submission_id":"${submissionId}","config":{"prototype":1}}`), 400, '"config.prototype"'],
       ['toString', post().send({ submission_id: submissionId, toString: 1 }), 400, 'toString is not a known field'],
+      ['a field twice', json(`{"submission_id":"nope","submission_id":"${submissionId}"}`), 400, 'names "submission_id" twice'],
+      ['a nested key twice', json(`{"submission_id":"${submissionId}","config":{"lr":1,"lr":2}}`), 400, 'names "lr" twice'],
+      ['a key twice, one escaped', json(`{"submission_id":"${submissionId}","config":{"lr":1,"\\u006cr":2}}`), 400, 'names "lr" twice'],
     ];
     for (const [name, pending, status, message] of refused) {
       const response = await pending;

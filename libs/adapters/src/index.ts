@@ -14,3 +14,4 @@ export * from './system/system-clock.adapter';
 export * from './filesystem/prepare-directories';
 export * from './sandbox';
 export * from './redis/redis-login-throttle.adapter';
+export * from './support/strict-json';

@@ -2,6 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor, Unsupported
 import express, { Request, Response } from 'express';
 import { isUtf8 } from 'node:buffer';
 import { Observable } from 'rxjs';
+import { JsonSyntaxError, parseStrictJson } from '@app/adapters';
 import { Invalid, JSON_LIMITS, jsonShapeProblem, TooLarge } from '@app/domain';
 
 /** The largest JSON request body; POST /jobs is the only route with one, and its config is capped lower. */
@@ -18,6 +19,8 @@ const parseJson = express.json({
       throw new UnsupportedMediaTypeException(`charset "${encoding}" is not supported; send JSON as UTF-8`);
     }
     if (!isUtf8(buffer)) throw new Invalid(['the request body is not valid UTF-8; send JSON encoded as UTF-8']);
+    const duplicate = duplicateKey(buffer.toString('utf8'));
+    if (duplicate) throw new Invalid([`the request body names ${duplicate} twice in one object; send each field once`]);
   },
 });
 
@@ -50,6 +53,21 @@ export class JsonBody implements NestInterceptor {
     if (problem) throw new Invalid([problem]);
     return next.handle();
   }
+}
+
+/**
+ * JSON.parse keeps the last of two equal keys, another reader may keep the first: a body that
+ * names a field twice is refused rather than read one way here and another way by its sender.
+ * Other syntax errors and depth are left to JSON.parse and the shape check, with their messages.
+ */
+function duplicateKey(text: string): string | undefined {
+  try {
+    parseStrictJson(text.replace(/^\uFEFF/, ''), MAX_JSON_BODY_DEPTH + 1);
+  } catch (error) {
+    const match = error instanceof JsonSyntaxError ? /^duplicate key (".*") at character/.exec(error.message) : null;
+    if (match) return match[1];
+  }
+  return undefined;
 }
 
 /** body-parser's own errors, in words a client can act on; the verify errors above pass as they are. */

@@ -2,7 +2,7 @@ import { chmod, chown, rm } from 'node:fs/promises';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { checkJsonBody, RelayRoute, RelayScope, routeRequest } from './relay-policy';
-import { JsonSyntaxError, parseStrictJson, stringifyJson } from './relay/strict-json';
+import { JsonSyntaxError, parseStrictJson, stringifyJson } from '../support/strict-json';
 
 /** Where the relay connects, and how code in the sandbox names MLflow. */
 export interface RelayAddress {

@@ -1,5 +1,5 @@
 import { checkJsonBody, RelayScope, routeRequest } from './relay-policy';
-import { parseStrictJson } from './relay/strict-json';
+import { parseStrictJson } from '../support/strict-json';
 
 const RUN = 'aaaa1111';
 const OTHER = 'bbbb2222';

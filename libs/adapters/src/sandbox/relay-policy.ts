@@ -1,5 +1,5 @@
 import { decodeArtifactSegment, parseRequestTarget, RequestTarget } from './relay/request-target';
-import { isJsonObject, JsonValue } from './relay/strict-json';
+import { isJsonObject, JsonValue } from '../support/strict-json';
 
 /** What a job may touch in MLflow: its own run, its experiment read-only, and models it logged. */
 export interface RelayScope {

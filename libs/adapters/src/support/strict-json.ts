@@ -1,5 +1,6 @@
 /**
- * A JSON reader for request bodies the relay checks and then forwards. JSON.parse would silently
+ * A JSON reader for request bodies that are checked and then acted on (the relay forwards them;
+ * the API reads POST /jobs with JSON.parse only after this found no duplicate key). JSON.parse would silently
  * keep the last of two equal keys while another reader may keep the first, so the checker and
  * MLflow could disagree about which run a body names: duplicates are refused here. Numbers keep
  * their text, so re-serializing forwards exactly the value that was checked (int64 steps and
@@ -17,12 +18,12 @@ export class JsonNumber {
 
 export class JsonSyntaxError extends Error {}
 
-const MAX_DEPTH = 32;
+const DEFAULT_MAX_DEPTH = 32;
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
 
 /** Parses one JSON document; throws JsonSyntaxError with a short reason. */
-export function parseStrictJson(text: string): JsonValue {
+export function parseStrictJson(text: string, maxDepth = DEFAULT_MAX_DEPTH): JsonValue {
   let at = 0;
   const fail = (what: string): never => {
     throw new JsonSyntaxError(`${what} at character ${at}`);
@@ -61,7 +62,7 @@ export function parseStrictJson(text: string): JsonValue {
     }
   };
   const value = (depth: number): JsonValue => {
-    if (depth > MAX_DEPTH) fail(`nested deeper than ${MAX_DEPTH}`);
+    if (depth > maxDepth) fail(`nested deeper than ${maxDepth}`);
     space();
     const char = text[at];
     if (char === '{') {
