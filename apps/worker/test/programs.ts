@@ -65,7 +65,7 @@ print('REPORT ' + json.dumps(seen), flush=True)
 `;
 }
 
-/** Tries to cheat through MLflow: rewrite another run's metric, read it, delete it; then logs its own. */
+/** Tries to cheat through MLflow: rewrite another run's metric, read it, delete it, sign its own run as another user, log an official score; then logs its own. */
 export function tampersWith(victimRunId: string): string {
   return `${ARGS}import json, mlflow
 from mlflow.tracking import MlflowClient
@@ -82,6 +82,8 @@ attempt('read_victim', lambda: client.get_run(${JSON.stringify(victimRunId)}))
 attempt('delete_victim', lambda: client.delete_run(${JSON.stringify(victimRunId)}))
 attempt('new_run', lambda: client.create_run(client.get_run(mlflow.active_run().info.run_id if mlflow.active_run() else __import__('os').environ['MLFLOW_RUN_ID']).info.experiment_id))
 with mlflow.start_run():
+    attempt('sign_as_bob', lambda: mlflow.set_tag('user_id', 'bob'))
+    attempt('official_score', lambda: mlflow.log_metric('leaderboard.image_AUROC', 1.0))
     mlflow.log_metric('image_AUROC', 0.5)
 print('REPORT ' + json.dumps(seen), flush=True)
 `;

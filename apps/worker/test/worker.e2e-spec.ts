@@ -23,9 +23,14 @@ function processAlive(marker: number): boolean {
   }
 }
 
-async function mlflowRun(api: RunningApi, runId: string): Promise<{ info: { status: string } }> {
+interface MlflowRunView {
+  info: { status: string };
+  data: { tags?: { key: string; value: string }[] };
+}
+
+async function mlflowRun(api: RunningApi, runId: string): Promise<MlflowRunView> {
   const response = await fetch(`${api.config.mlflowTrackingUri}/api/2.0/mlflow/runs/get?run_id=${runId}`);
-  return ((await response.json()) as { run: { info: { status: string } } }).run;
+  return ((await response.json()) as { run: MlflowRunView }).run;
 }
 
 describe('worker: sandboxed runs recorded in MLflow (real Redis, MLflow, sandbox)', () => {
@@ -147,12 +152,13 @@ describe('worker: sandboxed runs recorded in MLflow (real Redis, MLflow, sandbox
     const logs = (await request(api.server).get(`/jobs/${job.job_id}/logs`).set(auth('alice'))).text;
     expect(job.status).toBe('completed');
     const report = JSON.parse(logs.split('REPORT ')[1]);
-    for (const attempt of ['log_to_victim', 'read_victim', 'delete_victim', 'new_run']) {
+    for (const attempt of ['log_to_victim', 'read_victim', 'delete_victim', 'new_run', 'sign_as_bob', 'official_score']) {
       expect(report[attempt]).toMatch(/^DENIED .*refused by the LeadersBoard sandbox/);
     }
     expect(await api.app.get(TrackingPort).getRun(victim.runId)).toMatchObject({ status: 'RUNNING', metrics: { image_AUROC: 0.61 } });
     const own = await request(api.server).get(`/jobs/${job.job_id}/results`).set(auth('alice')).expect(200);
     expect(own.body.metrics).toEqual({ image_AUROC: 0.5 });
+    expect((await mlflowRun(api, job.run_id!)).data.tags).toEqual(expect.arrayContaining([{ key: 'user_id', value: 'alice' }]));
   });
 });
 

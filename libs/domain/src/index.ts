@@ -21,6 +21,7 @@ export * from './use-cases/list-jobs';
 export * from './ports/sandbox-runner.port';
 export * from './model/deep-merge';
 export * from './model/run-limits';
+export * from './model/run-keys';
 export * from './ports/cancel-signal.port';
 export * from './use-cases/cancel-job';
 export * from './use-cases/execute-job';

@@ -199,6 +199,27 @@ describe('MlflowRelay against the real MLflow: the attacks of issue #6', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('keeps the platform\'s keys on the job\'s own run: its tags and every leaderboard. key', async () => {
+    const ownRun = async () => (await mlflow<{ run: { data: unknown } }>('GET', `mlflow/runs/get?run_id=${job}`)).run.data;
+    const own = await ownRun();
+    for (const [endpoint, body] of [
+      ['runs/set-tag', `{"run_id":"${job}","key":"user_id","value":"bob"}`],
+      ['runs/set-tag', `{"run_id":"${job}","key":"USER_ID","value":"bob"}`],
+      ['runs/delete-tag', `{"run_id":"${job}","key":"user_id"}`],
+      ['runs/log-metric', `{"run_id":"${job}","key":"leaderboard.image_AUROC","value":1,"timestamp":1}`],
+      ['runs/log-parameter', `{"run_id":"${job}","key":"leaderboard.metric","value":"x"}`],
+      ['runs/log-batch', `{"run_id":"${job}","metrics":[{"key":"loss","value":1,"timestamp":1,"step":0},{"key":"leaderboard.auc","value":1,"timestamp":1,"step":0}]}`],
+      ['runs/log-batch', `{"run_id":"${job}","tags":[{"key":"job_id","value":"someone-else"}]}`],
+    ]) {
+      const answer = await json('POST', `/api/2.0/mlflow/${endpoint}`, body);
+      expect({ body, status: answer.status }).toEqual({ body, status: 403 });
+      expect(JSON.parse(answer.text).message).toMatch(/is reserved for the platform/);
+    }
+    expect(await ownRun()).toEqual(own);
+    // Its own keys still go through.
+    expect((await json('POST', '/api/2.0/mlflow/runs/set-tag', `{"run_id":"${job}","key":"team","value":"red"}`)).status).toBe(200);
+  });
+
   it('writes no artifact outside the job\'s run, whatever the spelling of the path', async () => {
     const into = (rest: string) => `/api/2.0/mlflow-artifacts/artifacts/${rest}`;
     const targets = [

@@ -1,4 +1,5 @@
 import { decodeArtifactSegment, parseRequestTarget, RequestTarget } from './relay/request-target';
+import { reservedKeyProblem } from './relay/reserved-keys';
 import { isJsonObject, JsonValue } from '../support/strict-json';
 
 /** What a job may touch in MLflow: its own run, its experiment read-only, and models it logged. */
@@ -14,7 +15,7 @@ export interface RelayScope {
  * re-serialize; `read`: no body at all; `upload`: an artifact streamed through and counted.
  */
 export type RelayRoute =
-  | { kind: 'json'; call: string; fields: readonly string[]; names: Names; pathModel?: string }
+  | { kind: 'json'; call: string; endpoint: string; fields: readonly string[]; names: Names; pathModel?: string }
   | { kind: 'read'; call: string }
   | { kind: 'upload'; call: string };
 
@@ -115,7 +116,7 @@ function routeApi(method: string, call: string, target: RequestTarget, scope: Re
   const json = JSON_CALLS.find((candidate) => candidate.method === method && candidate.path === shape);
   if (!json) return refuse(notAllowed(call, scope));
   if (target.query.size > 0) return refuse(`${call} takes its parameters in the JSON body; send no query string`);
-  return allow({ kind: 'json', call, fields: json.fields, names: json.names, pathModel: model });
+  return allow({ kind: 'json', call, endpoint: json.path, fields: json.fields, names: json.names, pathModel: model });
 }
 
 function checkQueryNames(names: ReadCall['names'], query: Map<string, string>, scope: RelayScope, call: string): string | undefined {
@@ -172,7 +173,7 @@ function artifactRefusal(call: string, path: string, scope: RelayScope): string 
 export function checkJsonBody(route: Extract<RelayRoute, { kind: 'json' }>, body: JsonValue, scope: RelayScope): string | undefined {
   const { call } = route;
   if (!isJsonObject(body)) return `${call}: the body must be a JSON object`;
-  const idProblem = checkIds(body, scope, call);
+  const idProblem = checkIds(body, scope, call) ?? reservedKeyProblem(call, route.endpoint, body);
   if (idProblem) return idProblem;
   const keys = Object.keys(body).map(normalizeKey);
   const allowed = route.fields.map(normalizeKey);

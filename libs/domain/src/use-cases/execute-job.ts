@@ -1,6 +1,7 @@
 import { Job, JobPayload } from '../model/job';
 import { deepMerge, flattenConfig } from '../model/deep-merge';
 import { formatMemory, LimitsByClass } from '../model/run-limits';
+import { PlatformRunTags } from '../model/run-keys';
 import { ClockPort } from '../ports/clock.port';
 import { JobStatusPort } from '../ports/job-status.port';
 import { SandboxOutcome, SandboxRunnerPort } from '../ports/sandbox-runner.port';
@@ -44,11 +45,8 @@ export class ExecuteJob {
 
     let run: TrackedRun;
     try {
-      run = await this.tracking.startRun(this.settings.experimentName, jobId, {
-        user_id: running.userId,
-        submission_id: running.submissionId,
-        job_id: jobId,
-      });
+      const tags: PlatformRunTags = { user_id: running.userId, submission_id: running.submissionId, job_id: jobId };
+      run = await this.tracking.startRun(this.settings.experimentName, jobId, tags);
     } catch (error) {
       return this.finish(jobId, 'failed', `tracking server unavailable: ${(error as Error).message}`);
     }

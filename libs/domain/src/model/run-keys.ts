@@ -1,0 +1,16 @@
+/** Tags the platform writes on every job's run: who ran it and what. Only the trusted side sets them. */
+export const PLATFORM_RUN_TAGS = ['user_id', 'submission_id', 'job_id'] as const;
+export type PlatformRunTags = Record<(typeof PLATFORM_RUN_TAGS)[number], string>;
+
+/** Metric, param and tag keys under this prefix are official results, written by the platform alone. */
+export const RESERVED_KEY_PREFIX = 'leaderboard.';
+
+/**
+ * Whether code in the sandbox is refused this key. Compared without case or white space, so a key
+ * that only looks like a reserved one in the MLflow UI (" User_ID", "Leaderboard.auc") is refused too.
+ */
+export function isReservedRunKey(kind: 'metric' | 'param' | 'tag', key: string): boolean {
+  const plain = key.replace(/\s+/g, '').toLowerCase();
+  if (plain.startsWith(RESERVED_KEY_PREFIX)) return true;
+  return kind === 'tag' && (PLATFORM_RUN_TAGS as readonly string[]).includes(plain);
+}
