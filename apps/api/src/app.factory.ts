@@ -7,6 +7,7 @@ import { mountBullBoard } from './admin/bull-board';
 import { useHeaderChecks } from './auth/header-checks';
 import { AppModule } from './app.module';
 import { setupSwagger } from './docs/swagger';
+import { answerClientErrors } from './errors/client-errors';
 import { useMethodNotAllowed } from './errors/method-not-allowed';
 import { validationPipe } from './errors/validation';
 
@@ -41,4 +42,5 @@ function setServerTimeouts(app: INestApplication, config: AppConfig): void {
   server.headersTimeout = headers * 1000;
   server.requestTimeout = request * 1000;
   server.keepAliveTimeout = keepAlive * 1000;
+  answerClientErrors(server);
 }
