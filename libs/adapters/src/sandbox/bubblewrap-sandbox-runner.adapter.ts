@@ -25,7 +25,7 @@ import { MlflowRelay, RelayAddress, relayAddress } from './mlflow-relay';
 import { classifyOutcome, parseBwrapStatus, parseLauncherReport, readLogTail } from './outcome';
 import { hostSeccompFilter } from './seccomp';
 import { SlotStaging } from './slot-staging';
-import { newStageRoot, removeStaleStageRoots } from './stage-roots';
+import { claimStageRoot, newStageRoot, removeStaleStageRoots } from './stage-roots';
 import { ARGS_FD, BWRAP_STATUS_FD, killGroup, SECCOMP_FD, supervise } from './supervised-process';
 
 export interface BubblewrapSandboxOptions {
@@ -290,8 +290,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
   private async makeWorkDir(): Promise<void> {
     const created = await mkdir(this.options.workDir, { recursive: true });
     if (created !== undefined) await chmod(this.options.workDir, 0o711);
-    await mkdir(this.stageRoot, { recursive: true, mode: 0o711 });
-    await chmod(this.stageRoot, 0o711);
+    await claimStageRoot(this.stageRoot);
     this.boundLauncher ??= this.copyLauncher();
     await this.boundLauncher;
   }

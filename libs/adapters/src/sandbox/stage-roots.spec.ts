@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { newStageRoot, removeStaleStageRoots } from './stage-roots';
+import { claimStageRoot, newStageRoot, removeStaleStageRoots } from './stage-roots';
 
 describe('stage roots', () => {
   let workDir: string;
@@ -11,32 +11,36 @@ describe('stage roots', () => {
   });
   afterEach(() => rm(workDir, { recursive: true, force: true }));
 
-  async function make(root: string): Promise<string> {
+  /** A root left as a worker on `host` with `pid` leaves it, with a staged submission inside. */
+  async function leftBy(host: string, pid: number, name = `stage-${Math.random().toString(16).slice(2, 10).padEnd(8, '0')}00000000`): Promise<string> {
+    const root = path.join(workDir, name);
+    await claimStageRoot(root, pid, host);
     await mkdir(path.join(root, 'slot-0', 'submission'), { recursive: true });
     await writeFile(path.join(root, 'slot-0', 'submission', 'main.py'), 'print(1)\n');
-    return path.basename(root);
+    return name;
   }
 
-  it('removes what dead workers of this host left, and keeps live ones, this process\'s other runners and other hosts', async () => {
+  it('removes what dead workers of this host left, and keeps live ones, this process\'s runners and other hosts', async () => {
     const deadPid = spawnSync('true').pid!;
-    const own = newStageRoot(workDir, process.pid, 'node-a');
-    await make(own);
-    const dead = await make(newStageRoot(workDir, deadPid, 'node-a'));
-    const sibling = await make(newStageRoot(workDir, process.pid, 'node-a'));
-    // Named for this pid but not made by this process: a restarted container's leftover.
-    const restarted = await make(path.join(workDir, `stage-node-a-${process.pid}-0123abcd`));
-    const live = await make(newStageRoot(workDir, process.ppid, 'node-a'));
-    const otherHost = await make(newStageRoot(workDir, deadPid, 'node-b'));
-    await mkdir(path.join(workDir, 'launcher-not-a-stage'));
+    const own = newStageRoot(workDir);
+    await claimStageRoot(own, process.pid, 'node-a');
+    const dead = await leftBy('node-a', deadPid);
+    // Owned by this pid but not made by this process: a restarted container's leftover.
+    const restarted = await leftBy('node-a', process.pid);
+    const live = await leftBy('node-a', process.ppid);
+    const otherHost = await leftBy('node-b', deadPid);
+    const unclaimed = 'stage-00000000000000ff';
+    await mkdir(path.join(workDir, unclaimed));
+    await mkdir(path.join(workDir, 'not-a-stage'));
 
     const removed = await removeStaleStageRoots(workDir, process.pid, 'node-a');
 
     expect(removed.sort()).toEqual([dead, restarted].sort());
-    expect((await readdir(workDir)).sort()).toEqual([path.basename(own), sibling, live, otherHost, 'launcher-not-a-stage'].sort());
+    expect((await readdir(workDir)).sort()).toEqual([path.basename(own), live, otherHost, unclaimed, 'not-a-stage'].sort());
   });
 
-  it('names a root for its host and pid whatever characters the host name has', () => {
-    expect(path.basename(newStageRoot('/w', 42, 'we ird/host'))).toMatch(/^stage-we_ird_host-42-[0-9a-f]{8}$/);
+  it('names a root with nothing of the host or the worker in it', () => {
+    expect(path.basename(newStageRoot('/w'))).toMatch(/^stage-[0-9a-f]{16}$/);
   });
 
   it('does nothing when the work dir does not exist yet', async () => {

@@ -1,47 +1,55 @@
-import { randomUUID } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 
-const STAGE_ROOT = /^stage-([A-Za-z0-9.-]+)-(\d+)-[0-9a-f]{8}$/;
+const STAGE_ROOT = /^stage-[0-9a-f]{16}$/;
+const OWNER_FILE = 'owner';
 /** Roots made by this process (a process may hold several runners): never stale while it lives. */
 const ownRoots = new Set<string>();
 
 /**
- * A runner's own dir under the work dir, named for the host and process that own it, so a later
- * worker can tell a dead one's leftovers (hard links that would keep deleted submissions on disk)
- * from a live worker's, even when several workers share the work dir.
+ * A runner's own dir under the work dir. Its name is random: the sandbox's /proc/self/mountinfo
+ * shows it, so it says nothing of the host or the worker; who owns it is in a file inside.
  */
-export function newStageRoot(workDir: string, pid = process.pid, host = hostname()): string {
-  const root = path.join(workDir, `stage-${safeHost(host)}-${pid}-${randomUUID().slice(0, 8)}`);
-  if (pid === process.pid) ownRoots.add(root);
+export function newStageRoot(workDir: string): string {
+  const root = path.join(workDir, `stage-${randomBytes(8).toString('hex')}`);
+  ownRoots.add(root);
   return root;
 }
 
+/** Makes the root (0711: slot uids walk through to their own slot-N) and records its owner. */
+export async function claimStageRoot(root: string, pid = process.pid, host = hostname()): Promise<void> {
+  await mkdir(root, { recursive: true, mode: 0o711 });
+  await chmod(root, 0o711);
+  await writeFile(path.join(root, OWNER_FILE), `${host} ${pid}\n`, { mode: 0o600 });
+}
+
 /**
- * Removes stage roots of this host whose process is gone, and those named for this very pid that
- * this process did not make (a container restarted under the same host name and pid). Other
- * hosts' are left alone: their workers may be alive. Returns the names removed.
+ * Removes what workers killed mid-job left (hard links that would keep deleted submissions on
+ * disk): roots owned on this host by a process that is gone, or by this very pid but not made by
+ * this process (a container restarted under the same host name and pid). Other hosts' roots are
+ * left alone, since their workers may be alive, and so is a root whose owner is not written yet.
+ * Returns the names removed.
  */
 export async function removeStaleStageRoots(workDir: string, pid = process.pid, host = hostname()): Promise<string[]> {
   const entries = await readdir(workDir).catch(() => [] as string[]);
   const removed: string[] = [];
   for (const name of entries) {
-    const match = STAGE_ROOT.exec(name);
-    if (!match || match[1] !== safeHost(host) || ownRoots.has(path.join(workDir, name))) continue;
-    const owner = Number(match[2]);
-    if (owner !== pid && isAlive(owner)) continue;
-    await rm(path.join(workDir, name), { recursive: true, force: true });
+    const root = path.join(workDir, name);
+    if (!STAGE_ROOT.test(name) || ownRoots.has(root)) continue;
+    const owner = (await readFile(path.join(root, OWNER_FILE), 'utf8').catch(() => '')).trim().split(' ');
+    if (owner.length !== 2 || owner[0] !== host) continue;
+    const ownerPid = Number(owner[1]);
+    if (ownerPid !== pid && isAlive(ownerPid)) continue;
+    await rm(root, { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
 }
 
-function safeHost(host: string): string {
-  return host.replace(/[^A-Za-z0-9.-]/g, '_').slice(0, 64) || 'host';
-}
-
 function isAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
