@@ -7,25 +7,35 @@ import { Invalid } from '@app/domain';
  */
 export class NameRegistry {
   private readonly byKey = new Map<string, { name: string; kind: 'file' | 'directory' }>();
+  /** Folders already registered, as spelled: their parents are too, so a walk up stops there. */
+  private readonly folders = new Set<string>();
 
   /** `label` says where the name came from ("file "x"", "archive "a.zip": entry "x""). */
   add(relative: string, kind: 'file' | 'directory', label: string): void {
-    const segments = relative.split('/');
-    for (let depth = 1; depth <= segments.length; depth++) {
-      const name = segments.slice(0, depth).join('/');
-      const ownKind = depth === segments.length ? kind : 'directory';
-      const key = name.normalize('NFC').toLowerCase();
-      const seen = this.byKey.get(key);
-      if (!seen) {
-        this.byKey.set(key, { name, kind: ownKind });
-        continue;
-      }
+    // Only the parents not seen yet are checked (shallowest first): O(1) per entry of a known folder.
+    const newParents: string[] = [];
+    for (let cut = relative.lastIndexOf('/'); cut > 0; cut = relative.lastIndexOf('/', cut - 1)) {
+      const parent = relative.slice(0, cut);
+      if (this.folders.has(parent)) break;
+      newParents.push(parent);
+    }
+    for (const parent of newParents.reverse()) this.register(parent, 'directory', label);
+    this.register(relative, kind, label);
+  }
+
+  private register(name: string, kind: 'file' | 'directory', label: string): void {
+    const key = name.normalize('NFC').toLowerCase();
+    const seen = this.byKey.get(key);
+    if (seen) {
       if (seen.name !== name) {
         throw new Invalid([`${label} clashes with "${printable(seen.name)}": names may not differ only in letter case or Unicode form`]);
       }
-      if (seen.kind !== ownKind) throw new Invalid([`${label}: "${printable(name)}" is both a file and a folder in the submission`]);
-      if (ownKind === 'file') throw new Invalid([`${label} is a duplicate path: a file of that name is already in the submission`]);
+      if (seen.kind !== kind) throw new Invalid([`${label}: "${printable(name)}" is both a file and a folder in the submission`]);
+      if (kind === 'file') throw new Invalid([`${label} is a duplicate path: a file of that name is already in the submission`]);
+    } else {
+      this.byKey.set(key, { name, kind });
     }
+    if (kind === 'directory') this.folders.add(name);
   }
 }
 
