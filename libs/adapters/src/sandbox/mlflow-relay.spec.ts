@@ -148,6 +148,42 @@ describe('MlflowRelay', () => {
     }
   });
 
+  it('holds a job to its cap of requests at once, however many it pipelines on one connection', async () => {
+    // An MLflow that answers slowly, counting how many calls it holds at once.
+    let active = 0;
+    let most = 0;
+    let reached = 0;
+    const slow = http.createServer((request, response) => {
+      active += 1;
+      reached += 1;
+      most = Math.max(most, active);
+      request.resume();
+      setTimeout(() => {
+        active -= 1;
+        response.setHeader('content-type', 'application/json');
+        response.end('{}');
+      }, 100);
+    });
+    const slowPort = await new Promise<number>((resolve) => slow.listen(0, '127.0.0.1', () => resolve((slow.address() as net.AddressInfo).port)));
+    const socketPath = path.join(dir, 'pipelined.sock');
+    const relay = await MlflowRelay.start(socketPath, { host: '127.0.0.1', port: slowPort }, { runId: 'run-a', experimentId: '3' }, undefined, { maxConnections: 2 });
+    try {
+      const socket = net.connect({ path: socketPath });
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk));
+      const closed = new Promise((resolve) => socket.on('close', resolve));
+      socket.write('GET /api/2.0/mlflow/runs/get?run_id=run-a HTTP/1.1\r\nhost: x\r\n\r\n'.repeat(200));
+      await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 3_000))]);
+      socket.destroy();
+      expect(most).toBeLessThanOrEqual(2);
+      expect(reached).toBeLessThanOrEqual(2);
+      expect(answer).toMatch(/HTTP\/1\.1 503 [^]*more than 2 requests at once/);
+    } finally {
+      await relay.close();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
   it('lets go of a connection that stalls mid-request, or after a refusal, freeing its slot', async () => {
     const socketPath = path.join(dir, 'idle.sock');
     const relay = await MlflowRelay.start(socketPath, { host: '127.0.0.1', port }, { runId: 'run-a', experimentId: '3' }, undefined, { idleTimeoutMs: 300 });

@@ -83,6 +83,10 @@ export class MlflowRelay {
   private readonly limits: Required<RelayLimits>;
   private readonly hostHeader: string;
   private artifactBytes = 0;
+  /** Requests being handled now: pipelined requests share a socket, so sockets alone do not bound them. */
+  private inFlight = 0;
+  /** MLflow sees at most maxConnections sockets from this job, reused between calls. */
+  private readonly agent: http.Agent;
 
   private constructor(
     private readonly server: http.Server,
@@ -92,6 +96,7 @@ export class MlflowRelay {
     limits: RelayLimits,
   ) {
     this.limits = { ...DEFAULTS, ...limits };
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: this.limits.maxConnections });
     this.hostHeader = `${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`;
   }
 
@@ -135,6 +140,7 @@ export class MlflowRelay {
 
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
+    this.agent.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await rm(this.socketPath, { force: true });
   }
@@ -145,6 +151,11 @@ export class MlflowRelay {
       if (this.overCap.has(request.socket)) {
         throw new Refusal(503, `more than ${this.limits.maxConnections} connections at once from this job; retry when one is done`);
       }
+      if (this.inFlight >= this.limits.maxConnections) {
+        throw new Refusal(503, `more than ${this.limits.maxConnections} requests at once from this job (pipelined ones count too); retry when one is done`);
+      }
+      this.inFlight += 1;
+      response.once('close', () => (this.inFlight -= 1));
       const routing = routeRequest(method, request.url ?? '', this.scope);
       if (!routing.ok) throw new Refusal(403, routing.reason);
       const { route } = routing;
@@ -214,7 +225,7 @@ export class MlflowRelay {
   private send(request: http.IncomingMessage, headers: http.OutgoingHttpHeaders, write: (upstream: http.ClientRequest) => void): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       const upstream = http.request(
-        { host: this.target.host, port: this.target.port, method: request.method, path: request.url, headers, timeout: this.limits.requestTimeoutMs },
+        { host: this.target.host, port: this.target.port, method: request.method, path: request.url, headers, timeout: this.limits.requestTimeoutMs, agent: this.agent },
         resolve,
       );
       upstream.on('timeout', () => upstream.destroy(new Refusal(504, `MLflow did not answer within ${this.limits.requestTimeoutMs / 1000} s`)));

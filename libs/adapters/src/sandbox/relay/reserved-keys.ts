@@ -1,4 +1,4 @@
-import { isReservedRunKey, PLATFORM_RUN_TAGS, RESERVED_KEY_PREFIX } from '@app/domain';
+import { isReservedRunKey, PLATFORM_RUN_TAGS, PROTECTED_MLFLOW_TAGS, RESERVED_KEY_PREFIX } from '@app/domain';
 import { isJsonObject, JsonObject, JsonValue } from '../../support/strict-json';
 
 type KeyKind = 'metric' | 'param' | 'tag';
@@ -29,7 +29,7 @@ export function reservedKeyProblem(call: string, endpoint: string, body: JsonObj
   }
   for (const [kind, key] of keys) {
     if (typeof key === 'string' && isReservedRunKey(kind, key)) {
-      return `${call}: the ${kind} "${key}" is reserved for the platform (its tags ${PLATFORM_RUN_TAGS.join(', ')} and every "${RESERVED_KEY_PREFIX}" key); log under another name`;
+      return `${call}: the ${kind} "${key}" is reserved for the platform (its tags ${[...PLATFORM_RUN_TAGS, ...PROTECTED_MLFLOW_TAGS].join(', ')} and every "${RESERVED_KEY_PREFIX}" key); log under another name`;
     }
   }
   return undefined;
