@@ -36,8 +36,13 @@ export class SlotStaging {
     await mirror(from, this.submission);
   }
 
-  /** Moves what the job wrote into its real output dir (a copy across filesystems). */
+  /**
+   * Moves what the job wrote into its real output dir (a copy across filesystems, made by root).
+   * Setuid, setgid and sticky bits are dropped first: the job may set them on its own files, and a
+   * root-made copy must never become a setuid-root program.
+   */
   async collectOutput(to: string): Promise<void> {
+    await dropSpecialModes(this.output);
     for (const name of await readdir(this.output)) {
       const source = path.join(this.output, name);
       const target = path.join(to, name);
@@ -78,5 +83,16 @@ async function linkOrCopy(source: string, target: string): Promise<void> {
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw error;
     await copyFile(source, target);
     await chmod(target, 0o444);
+  }
+}
+
+/** Files and folders below `dir` keep only their rwx bits; links are not followed. */
+async function dropSpecialModes(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const entryPath = path.join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    const { mode } = await lstat(entryPath);
+    if ((mode & 0o7000) !== 0) await chmod(entryPath, mode & 0o777);
+    if (entry.isDirectory()) await dropSpecialModes(entryPath);
   }
 }
