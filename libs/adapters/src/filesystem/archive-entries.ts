@@ -3,9 +3,10 @@ import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import * as yauzl from 'yauzl';
 import { ArchiveEntry } from './archive-entry';
-import { readTarEntries } from './tar-reader';
+import { readTarEntries, StreamLimit } from './tar-reader';
 
 export type { ArchiveEntry } from './archive-entry';
+export type { StreamLimit } from './tar-reader';
 
 const FILE_TYPE_MASK = 0o170000;
 const SYMBOLIC_LINK = 0o120000;
@@ -34,14 +35,19 @@ export async function zipTotals(archivePath: string, stopAbove: { entries: numbe
 
 /**
  * Entry count and declared bytes of a tar, from its headers alone: the content is inflated but
- * never written, and reading stops as soon as either total passes its bound.
+ * never written, and reading stops as soon as either total passes its bound, or at the first
+ * entry with a problem (extraction refuses it there, and its data is not worth inflating).
  */
-export async function tarTotals(archivePath: string, stopAbove: { entries: number; bytes: number }): Promise<{ entries: number; bytes: number }> {
+export async function tarTotals(
+  archivePath: string,
+  stopAbove: { entries: number; bytes: number },
+  limit: StreamLimit,
+): Promise<{ entries: number; bytes: number }> {
   const totals = { entries: 0, bytes: 0 };
-  for await (const entry of tarEntries(archivePath)) {
+  for await (const entry of tarEntries(archivePath, limit)) {
     totals.entries += 1;
     totals.bytes += entry.declaredSize;
-    if (totals.entries > stopAbove.entries || totals.bytes > stopAbove.bytes) break;
+    if (entry.problem || totals.entries > stopAbove.entries || totals.bytes > stopAbove.bytes) break;
   }
   return totals;
 }
@@ -87,13 +93,13 @@ function zipProblem(entry: yauzl.Entry, fileType: number): string | undefined {
  * Entries of a .tar.gz (or a plain tar), streamed with backpressure: the archive is read and
  * inflated only as fast as the unpacker writes, so memory stays bounded whatever the ratio.
  */
-export async function* tarEntries(archivePath: string): AsyncGenerator<ArchiveEntry> {
+export async function* tarEntries(archivePath: string, limit: StreamLimit): AsyncGenerator<ArchiveEntry> {
   const source = createReadStream(archivePath, { highWaterMark: 64 * 1024 });
   const stream = (await isGzip(archivePath)) ? source.pipe(createGunzip()) : source;
   // pipe() does not forward errors; a read error must end the iteration too.
   source.on('error', (error) => stream.destroy(error));
   try {
-    yield* readTarEntries(stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
+    yield* readTarEntries(stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>, limit);
   } finally {
     source.destroy();
     stream.destroy();

@@ -1,7 +1,7 @@
 import { DomainError, Invalid, TooLarge, unsafePathReason } from '@app/domain';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import { ArchiveEntry, tarEntries, tarTotals, zipEntries, zipTotals } from './archive-entries';
+import { ArchiveEntry, StreamLimit, tarEntries, tarTotals, zipEntries, zipTotals } from './archive-entries';
 import { fsProblem } from './fs-problems';
 import { NameRegistry } from './name-registry';
 
@@ -46,6 +46,17 @@ export class UnpackBudget {
   /** Before a file is written: its declared size must fit what is left. */
   checkDeclared(label: string, byteCount: number): void {
     if (byteCount > this.left()) throw this.tooLarge(`${label} declares ${size(byteCount)}`);
+  }
+
+  /**
+   * What a tar may inflate to in all, headers and padding included: the content still allowed,
+   * plus 4 KB per entry still allowed (a header, a pax long name, padding) and 64 KB to spare.
+   * Every byte taken from the stream counts, so data the reader skips is bounded too.
+   */
+  tarStreamLimit(archiveName: string): StreamLimit {
+    const { entries, bytes } = this.remaining();
+    const limit = Math.max(bytes, 0) + Math.max(entries, 0) * 4096 + 64 * 1024;
+    return { bytes: limit, refuse: () => this.tooLarge(`archive "${archiveName}" inflates to more than ${size(limit)}, headers included`) };
   }
 
   countBytes(label: string, byteCount: number): void {
@@ -94,9 +105,10 @@ export async function unpackArchive(
   try {
     // First the sizes the archive declares (the zip's central directory, the tar's headers), so
     // that a bomb is refused before a byte of it reaches the disk; then the real bytes are counted.
-    const totals = await (format === 'zip' ? zipTotals : tarTotals)(archivePath, budget.remaining());
+    const streamLimit = budget.tarStreamLimit(archiveName);
+    const totals = format === 'zip' ? await zipTotals(archivePath, budget.remaining()) : await tarTotals(archivePath, budget.remaining(), streamLimit);
     budget.checkDeclaredTotals(archiveName, totals);
-    const entries = format === 'zip' ? zipEntries(archivePath) : tarEntries(archivePath);
+    const entries = format === 'zip' ? zipEntries(archivePath) : tarEntries(archivePath, streamLimit);
     for await (const entry of entries) {
       await extract(entry, archiveName, path.resolve(targetDir), budget);
     }

@@ -8,6 +8,8 @@ import type { ArchiveEntry } from './archive-entry';
 const BLOCK = 512;
 /** Pax headers and GNU long names are read into memory, so they are capped. */
 const MAX_META_BYTES = 64 * 1024;
+/** Metadata headers before one entry: a pax global, a pax or L, a K is all real tars need. */
+const MAX_META_HEADERS = 3;
 const CONTENT_CHUNK = 64 * 1024;
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -20,11 +22,17 @@ const PROBLEMS: Record<string, string> = {
   '6': 'is a fifo',
 };
 
-export async function* readTarEntries(chunks: AsyncIterator<Buffer>): AsyncGenerator<ArchiveEntry> {
-  const source = new ByteSource(chunks);
-  let pax: Record<string, Buffer> = {};
-  let globalPax: Record<string, Buffer> = {};
+/** Bytes the reader may take from the inflated stream (headers, padding, skipped data included). */
+export interface StreamLimit {
+  bytes: number;
+  refuse(): Error;
+}
+
+export async function* readTarEntries(chunks: AsyncIterator<Buffer>, limit: StreamLimit): AsyncGenerator<ArchiveEntry> {
+  const source = new ByteSource(chunks, limit);
+  let pax: PaxKeys = {};
   let longName: Buffer | undefined;
+  let metaHeaders = 0;
   for (;;) {
     const header = await source.read(BLOCK);
     // No end-of-archive blocks at all is tolerated, as GNU tar does; a cut header is not.
@@ -36,19 +44,20 @@ export async function* readTarEntries(chunks: AsyncIterator<Buffer>): AsyncGener
     const headerSize = parseSize(header.subarray(124, 136));
 
     if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
+      if (++metaHeaders > MAX_META_HEADERS) throw new Error(`more than ${MAX_META_HEADERS} metadata headers (pax or GNU long names) come before one entry`);
       if (headerSize > MAX_META_BYTES) throw new Error(`a metadata header of ${headerSize} bytes is over ${MAX_META_BYTES}`);
       const body = (await source.readExactly(padded(headerSize))).subarray(0, headerSize);
       if (type === 'x') pax = { ...pax, ...parsePax(body) };
-      else if (type === 'g') globalPax = { ...globalPax, ...parsePax(body) };
-      else if (type === 'L') longName = cString(body);
+      else if (type === 'g' && Object.keys(parsePax(body)).length > 0) throw new Error('a global pax header sets a path or size for every entry, which is not supported');
+      else if (type === 'L') longName = Buffer.from(cString(body));
       continue;
     }
 
-    const rawName = pax.path ?? globalPax.path ?? longName ?? ustarName(header);
-    const paxSize = pax.size ?? globalPax.size;
-    const size = paxSize ? parseDecimal(paxSize) : headerSize;
+    const rawName = pax.path ?? longName ?? ustarName(header);
+    const size = pax.size ? parseDecimal(pax.size) : headerSize;
     pax = {};
     longName = undefined;
+    metaHeaders = 0;
 
     const name = decodeName(rawName);
     const isFile = FILE_TYPES.has(type) && !(name ?? '').endsWith('/');
@@ -56,6 +65,8 @@ export async function* readTarEntries(chunks: AsyncIterator<Buffer>): AsyncGener
     let problem: string | undefined;
     if (name === undefined) problem = 'has a name that is not valid UTF-8';
     else if (!isFile && type !== '5' && !FILE_TYPES.has(type)) problem = PROBLEMS[type] ?? `has the tar type ${JSON.stringify(type)}`;
+    // Its bytes would be inflated and skipped uncounted: zeros gzip ~1000:1.
+    else if (!isFile && size > 0) problem = `is a folder that declares ${size} bytes of content`;
 
     let remaining = size;
     async function* content(): AsyncGenerator<Buffer> {
@@ -81,10 +92,14 @@ export async function* readTarEntries(chunks: AsyncIterator<Buffer>): AsyncGener
 /** Buffers at most one chunk of the stream; everything else waits upstream (backpressure). */
 class ByteSource {
   private pending: Buffer = Buffer.alloc(0);
+  private taken = 0;
 
-  constructor(private readonly chunks: AsyncIterator<Buffer>) {}
+  constructor(
+    private readonly chunks: AsyncIterator<Buffer>,
+    private readonly limit: StreamLimit,
+  ) {}
 
-  /** Up to `max` bytes, or undefined at the end of the stream. */
+  /** Up to `max` bytes, or undefined at the end of the stream; every byte counts against the limit. */
   async take(max: number): Promise<Buffer | undefined> {
     while (this.pending.length === 0) {
       const step = await this.chunks.next();
@@ -93,6 +108,8 @@ class ByteSource {
     }
     const part = this.pending.subarray(0, max);
     this.pending = this.pending.subarray(part.length);
+    this.taken += part.length;
+    if (this.taken > this.limit.bytes) throw this.limit.refuse();
     return part;
   }
 
@@ -154,7 +171,9 @@ function parseOctal(field: Buffer): number {
 function parseDecimal(bytes: Buffer): number {
   const text = bytes.toString('latin1');
   if (!/^\d{1,16}$/.test(text)) throw new Error(`a pax size of "${text}" is not a number`);
-  return Number(text);
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw new Error('an entry size is too large');
+  return value;
 }
 
 function ustarName(header: Buffer): Buffer {
@@ -164,9 +183,18 @@ function ustarName(header: Buffer): Buffer {
   return prefix.length > 0 ? Buffer.concat([prefix, Buffer.from('/'), name]) : name;
 }
 
-/** Pax records are "<length> <key>=<value>\n", the length counting the whole record in bytes. */
-function parsePax(body: Buffer): Record<string, Buffer> {
-  const records: Record<string, Buffer> = {};
+/** The only pax keys the reader uses; links are refused, so linkpath is not among them. */
+interface PaxKeys {
+  path?: Buffer;
+  size?: Buffer;
+}
+
+/**
+ * Pax records are "<length> <key>=<value>\n", the length counting the whole record in bytes.
+ * Other keys are dropped and the values copied, so a header's 64 KB buffer is not kept alive.
+ */
+function parsePax(body: Buffer): PaxKeys {
+  const records: PaxKeys = {};
   for (let at = 0; at < body.length && body[at] !== 0; ) {
     const space = body.indexOf(0x20, at);
     const length = space > at ? Number(body.toString('latin1', at, space)) : NaN;
@@ -174,7 +202,8 @@ function parsePax(body: Buffer): Record<string, Buffer> {
     const record = body.subarray(space + 1, at + length - 1);
     const equals = record.indexOf(0x3d);
     if (equals < 1) throw new Error('a pax header is malformed');
-    records[record.toString('latin1', 0, equals)] = record.subarray(equals + 1);
+    const key = record.toString('latin1', 0, equals);
+    if (key === 'path' || key === 'size') records[key] = Buffer.from(record.subarray(equals + 1));
     at += length;
   }
   return records;
