@@ -1,4 +1,5 @@
 import { decodeArtifactSegment, parseRequestTarget, RequestTarget } from './relay/request-target';
+import { fieldOf, normalizeKey } from './relay/json-fields';
 import { reservedKeyProblem } from './relay/reserved-keys';
 import { isJsonObject, JsonValue } from '../support/strict-json';
 
@@ -185,16 +186,12 @@ export function checkJsonBody(route: Extract<RelayRoute, { kind: 'json' }>, body
     return `${call} must name the job's experiment ${scope.experimentId} and its run ${scope.runId} as source_run_id`;
   }
   if (route.names === 'model') {
-    const named = Object.keys(body).find((key) => normalizeKey(key) === 'modelid');
-    if (named !== undefined && body[named] !== route.pathModel) return `${call}: the body's model_id differs from the path's`;
+    const named = fieldOf(body, 'model_id');
+    if (named !== undefined && named !== route.pathModel) return `${call}: the body's model_id differs from the path's`;
   }
   return undefined;
 }
 
-/** snake_case and protobuf's lowerCamelCase (and any other casing) compare equal. */
-function normalizeKey(key: string): string {
-  return key.toLowerCase().replace(/_/g, '');
-}
 
 const ID_RULES: { suffix: string; list: boolean; kind: 'run' | 'experiment' | 'model' }[] = [
   { suffix: 'runuuids', list: true, kind: 'run' },

@@ -1,5 +1,6 @@
 import { isReservedRunKey, PLATFORM_RUN_TAGS, PROTECTED_MLFLOW_TAGS, RESERVED_KEY_PREFIX } from '@app/domain';
 import { isJsonObject, JsonObject, JsonValue } from '../../support/strict-json';
+import { fieldOf } from './json-fields';
 
 type KeyKind = 'metric' | 'param' | 'tag';
 
@@ -20,11 +21,11 @@ const BATCH_LISTS: Record<string, KeyKind> = { metrics: 'metric', params: 'param
 export function reservedKeyProblem(call: string, endpoint: string, body: JsonObject): string | undefined {
   const keys: [KeyKind, JsonValue | undefined][] = [];
   const single = SINGLE_KEY[endpoint];
-  if (single) keys.push([single, field(body, 'key')]);
+  if (single) keys.push([single, fieldOf(body, 'key')]);
   if (endpoint === 'runs/log-batch') {
     for (const [list, kind] of Object.entries(BATCH_LISTS)) {
-      const items = field(body, list);
-      if (Array.isArray(items)) for (const item of items) if (isJsonObject(item)) keys.push([kind, field(item, 'key')]);
+      const items = fieldOf(body, list);
+      if (Array.isArray(items)) for (const item of items) if (isJsonObject(item)) keys.push([kind, fieldOf(item, 'key')]);
     }
   }
   for (const [kind, key] of keys) {
@@ -33,11 +34,4 @@ export function reservedKeyProblem(call: string, endpoint: string, body: JsonObj
     }
   }
   return undefined;
-}
-
-/** A field by name in any casing or with underscores, as the relay's other checks read them. */
-function field(object: JsonObject, name: string): JsonValue | undefined {
-  const wanted = name.replace(/_/g, '').toLowerCase();
-  const found = Object.keys(object).find((key) => key.replace(/_/g, '').toLowerCase() === wanted);
-  return found === undefined ? undefined : object[found];
 }
