@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { constants, crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { tarHeader } from '../../../libs/adapters/test/tar-kit';
 
 /**
  * Builds archives with Python's zipfile/tarfile, which can write the hostile entries (escaping paths,
@@ -59,29 +60,11 @@ export function tarGzBomb(entries: { name: string; size: number }[]): Buffer {
     if (length > 0) members.push(gzipSync(Buffer.alloc(length)));
   };
   for (const entry of entries) {
-    members.push(gzipSync(tarHeader(entry.name, entry.size)));
+    members.push(gzipSync(tarHeader({ name: entry.name, type: '0', size: entry.size })));
     zeros(Math.ceil(entry.size / 512) * 512);
   }
   zeros(1024);
   return Buffer.concat(members);
-}
-
-/** A ustar header for a regular file (names up to 100 bytes). */
-function tarHeader(name: string, size: number): Buffer {
-  const header = Buffer.alloc(512);
-  header.write(name, 0, 100, 'utf8');
-  header.write('0000644\0', 100, 'latin1');
-  header.write('0000000\0', 108, 'latin1');
-  header.write('0000000\0', 116, 'latin1');
-  header.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
-  header.write('00000000000\0', 136, 'latin1');
-  header.write('        ', 148, 'latin1');
-  header.write('0', 156, 'latin1');
-  header.write('ustar\x0000', 257, 'latin1');
-  let sum = 0;
-  for (const byte of header) sum += byte;
-  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
-  return header;
 }
 
 /**

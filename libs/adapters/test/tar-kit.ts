@@ -14,13 +14,14 @@ export function tarBytes(entries: RawEntry[], end = true): Buffer {
   const parts: Buffer[] = [];
   for (const entry of entries) {
     const body = entry.body ?? Buffer.alloc(0);
-    parts.push(header(entry), body, Buffer.alloc(Math.ceil(body.length / BLOCK) * BLOCK - body.length));
+    parts.push(tarHeader(entry), body, Buffer.alloc(Math.ceil(body.length / BLOCK) * BLOCK - body.length));
   }
   if (end) parts.push(Buffer.alloc(2 * BLOCK));
   return Buffer.concat(parts);
 }
 
-function header(entry: RawEntry): Buffer {
+/** One ustar header block with a correct checksum; its fields say whatever the entry says. */
+export function tarHeader(entry: RawEntry): Buffer {
   const block = Buffer.alloc(BLOCK);
   block.write(entry.name, 0, 100, 'utf8');
   block.write('0000644\0', 100, 'latin1');
