@@ -14,12 +14,6 @@ if redis.call('INCR', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {1, 0}
 `;
 
-/** KEYS: the client's failure counter. ARGV: failures per window. Returns {allowed, ms left}. */
-const CHECK = `
-if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then return {1, 0} end
-return {0, redis.call('PTTL', KEYS[1])}
-`;
-
 /**
  * Failed logins per client in `{prefix}:login-failures:{client}`, a counter that expires with its
  * window, so every API process sees the same count and nothing outlives the window.
@@ -33,8 +27,15 @@ export class RedisLoginThrottleAdapter extends LoginThrottlePort {
     super();
   }
 
+  /** On every authenticated request: two plain reads in one round trip, no script to hash. */
   async check(client: string): Promise<ThrottleVerdict> {
-    return verdict(await redisCall(() => this.redis.eval(CHECK, 1, this.key(client), this.limits.failuresPerWindow)));
+    const key = this.key(client);
+    const [count, ttl] = await redisCall(async () => {
+      const replies = (await this.redis.pipeline().get(key).pttl(key).exec()) ?? [];
+      for (const [error] of replies) if (error) throw error;
+      return replies.map(([, value]) => Number(value ?? 0));
+    });
+    return verdict(count < this.limits.failuresPerWindow ? [1, 0] : [0, ttl]);
   }
 
   async recordFailure(client: string): Promise<ThrottleVerdict> {
