@@ -8,6 +8,7 @@ import { InMemoryStorage } from '../../../libs/domain/test/fakes/in-memory-stora
 import { InMemoryTracking } from '../../../libs/domain/test/fakes/in-memory-tracking';
 import { ScriptedSandbox } from '../../../libs/domain/test/fakes/scripted-sandbox';
 import { JobProcessor } from './job.processor';
+import { fakeRanking } from '../../../libs/domain/test/fakes/ranking';
 
 const limits = { timeoutSeconds: 30, memoryMb: 256, pidsMax: 32 };
 
@@ -24,7 +25,7 @@ describe('JobProcessor (fakes)', () => {
     storage = new InMemoryStorage();
     sandbox = new ScriptedSandbox();
     cancels = new InMemoryCancelSignal();
-    const execute = new ExecuteJob(status, storage, new InMemoryTracking(), sandbox, new FixedClock(), {
+    const execute = new ExecuteJob(status, storage, new InMemoryTracking(), sandbox, new FixedClock(), fakeRanking(), {
       experimentName: 'leaderboard',
       limits: { small: limits, medium: limits },
     });
@@ -40,7 +41,7 @@ describe('JobProcessor (fakes)', () => {
     await storage.save(`sub-${jobId}`, [storage.stageIncoming(entrypoint, '')]);
     await storage.saveMetadata({ submissionId: `sub-${jobId}`, userId: 'alice', entrypoint, configFile: null, files: [], metadata: {}, createdAt: 'then' });
     await status.create(
-      { jobId, submissionId: `sub-${jobId}`, userId: 'alice', entrypoint, configFile: null, config: {}, resourceClass: 'small', createdAt: 'then' },
+      { jobId, submissionId: `sub-${jobId}`, userId: 'alice', entrypoint, configFile: null, config: {}, resourceClass: 'small', benchmark: null, createdAt: 'then' },
       { jobsPerHour: 100, concurrentJobs: 100 },
       Date.now(),
     );

@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { BENCHMARK_ID } from '@app/domain';
 import { ConfigError } from './config-error';
 import { Env, readChoice, readInt, readList, readString, readUrl } from './env-readers';
 
@@ -28,8 +29,12 @@ export class AppConfig {
   readonly jobPidsMax!: number;
   readonly workerConcurrency!: number;
   readonly workerGpus!: string[];
-  readonly leaderboardMetric!: string;
-  readonly leaderboardOrder!: 'asc' | 'desc';
+  /** BENCHMARKS_DIR: one folder per benchmark. */
+  readonly benchmarksDir!: string;
+  /** True when BENCHMARKS_DIR was set: then it must exist. The default may be absent (no benchmarks). */
+  readonly benchmarksDirRequired!: boolean;
+  /** DEFAULT_BENCHMARK: what a job that names none is scored on; null: such jobs are plain experiments. */
+  readonly defaultBenchmark!: string | null;
   readonly rateLimit!: { jobsPerHour: number; concurrentJobs: number };
   /** Failed logins allowed per client address and window before 429 (Bearer and Basic alike). */
   readonly authThrottle!: { failuresPerWindow: number; windowSeconds: number };
@@ -94,8 +99,7 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
     jobPidsMax: readInt(env, 'JOB_PIDS_MAX', 256),
     workerConcurrency: readConcurrency(env, workerGpus),
     workerGpus,
-    leaderboardMetric: readString(env, 'LEADERBOARD_METRIC', 'image_AUROC'),
-    leaderboardOrder: readChoice(env, 'LEADERBOARD_ORDER', 'desc', ['asc', 'desc'] as const),
+    ...readBenchmarkSettings(env),
     rateLimit: {
       jobsPerHour: readInt(env, 'RATE_LIMIT_JOBS_PER_HOUR', 10),
       concurrentJobs: readInt(env, 'RATE_LIMIT_CONCURRENT_JOBS', 3),
@@ -124,6 +128,22 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
     reaperIntervalSeconds: readInt(env, 'REAPER_INTERVAL_S', 30),
     reaperGraceSeconds: readInt(env, 'REAPER_GRACE_S', 120),
   });
+}
+
+/** Ranking is per benchmark now (benchmark.yaml); the old global settings are refused loudly. */
+function readBenchmarkSettings(env: Env): Pick<AppConfig, 'benchmarksDir' | 'benchmarksDirRequired' | 'defaultBenchmark'> {
+  for (const name of ['LEADERBOARD_METRIC', 'LEADERBOARD_ORDER']) {
+    if (env[name]?.trim()) throw new ConfigError(`${name} is no longer used: each benchmark names its metric and order in its benchmark.yaml; remove it`);
+  }
+  const defaultBenchmark = env.DEFAULT_BENCHMARK?.trim() || null;
+  if (defaultBenchmark !== null && !BENCHMARK_ID.test(defaultBenchmark)) {
+    throw new ConfigError(`DEFAULT_BENCHMARK must be a benchmark id (lowercase letters, digits and dashes, 1 to 64), got "${defaultBenchmark}"`);
+  }
+  return {
+    benchmarksDir: path.resolve(readString(env, 'BENCHMARKS_DIR', './benchmarks')),
+    benchmarksDirRequired: Boolean(env.BENCHMARKS_DIR?.trim()),
+    defaultBenchmark,
+  };
 }
 
 /** One cap for everything a submission holds; the older archive-only setting is refused loudly. */

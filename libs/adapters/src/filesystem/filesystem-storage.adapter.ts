@@ -244,7 +244,9 @@ export class FileSystemStorageAdapter extends StoragePort {
     await writeFile(configPath, stringifyYaml(effectiveConfig), { mode: 0o644 });
     const logPath = this.logPathOf(jobId);
     await writeFile(logPath, '', { mode: 0o644 });
-    return { configPath, outputDir, logPath };
+    const scorerLogPath = path.join(this.logRoot, `${jobId}.scorer.log`);
+    await rm(scorerLogPath, { force: true });
+    return { configPath, outputDir, logPath, scorerLogPath };
   }
 
   async discardIncoming(files: IncomingFile[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { Job, JobChange, JobStatus, NewJob, ResourceClass } from '@app/domain';
+import { Job, JobChange, JobStatus, NewJob, ResourceClass, Scores } from '@app/domain';
 
 /** Field names of the `{prefix}:job:{id}` hash; nulls are stored as empty strings. */
 export function newJobFields(job: NewJob, status: JobStatus): Record<string, string> {
@@ -11,6 +11,8 @@ export function newJobFields(job: NewJob, status: JobStatus): Record<string, str
     config_file: job.configFile ?? '',
     config: JSON.stringify(job.config),
     resource_class: job.resourceClass,
+    benchmark: job.benchmark ?? '',
+    scores: '',
     run_id: '',
     experiment_id: '',
     created_at: job.createdAt,
@@ -21,7 +23,7 @@ export function newJobFields(job: NewJob, status: JobStatus): Record<string, str
   };
 }
 
-const CHANGE_FIELDS: Record<keyof JobChange, string> = {
+const CHANGE_FIELDS: Record<Exclude<keyof JobChange, 'scores'>, string> = {
   status: 'status',
   runId: 'run_id',
   experimentId: 'experiment_id',
@@ -34,8 +36,9 @@ export function changeFields(change: JobChange): string[] {
   const fields: string[] = [];
   for (const [key, field] of Object.entries(CHANGE_FIELDS)) {
     const value = change[key as keyof JobChange];
-    if (value !== undefined) fields.push(field, value ?? '');
+    if (value !== undefined) fields.push(field, (value as string | null) ?? '');
   }
+  if (change.scores !== undefined) fields.push('scores', change.scores ? JSON.stringify(change.scores) : '');
   return fields;
 }
 
@@ -51,6 +54,8 @@ export function jobFromHash(hash: Record<string, string>): Job | undefined {
     configFile: orNull(hash.config_file),
     config: hash.config ? JSON.parse(hash.config) : {},
     resourceClass: hash.resource_class as ResourceClass,
+    benchmark: orNull(hash.benchmark),
+    scores: hash.scores ? (JSON.parse(hash.scores) as Scores) : null,
     runId: orNull(hash.run_id),
     experimentId: orNull(hash.experiment_id),
     createdAt: hash.created_at,

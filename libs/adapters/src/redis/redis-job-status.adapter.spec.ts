@@ -22,7 +22,7 @@ describe('RedisJobStatusAdapter (real Redis)', () => {
   it('stores the job as the hash the contract names, with a 90-day TTL', async () => {
     const adapter = new RedisJobStatusAdapter(redis, prefix);
     await adapter.create(
-      { jobId: 'j1', submissionId: 's1', userId: 'alice', entrypoint: 'main.py', configFile: null, config: {}, resourceClass: 'small', createdAt: 'now' },
+      { jobId: 'j1', submissionId: 's1', userId: 'alice', entrypoint: 'main.py', configFile: null, config: {}, resourceClass: 'small', benchmark: null, createdAt: 'now' },
       { jobsPerHour: 5, concurrentJobs: 5 },
       Date.now(),
     );

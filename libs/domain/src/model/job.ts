@@ -1,3 +1,5 @@
+import { Scores } from './scores';
+
 export const JOB_STATUSES = ['pending', 'running', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -22,6 +24,8 @@ export interface NewJob {
   configFile: string | null;
   config: JsonObject;
   resourceClass: ResourceClass;
+  /** The benchmark the job is scored on, or null for a plain experiment ranked nowhere. */
+  benchmark: string | null;
   createdAt: string;
 }
 
@@ -34,11 +38,13 @@ export interface Job extends NewJob {
   startedAt: string | null;
   finishedAt: string | null;
   errorMessage: string | null;
+  /** Official scores from the benchmark's scorer; null until scored, and for plain experiments. */
+  scores: Scores | null;
 }
 
 /** The fields a status update may change. */
 export type JobChange = Partial<
-  Pick<Job, 'status' | 'runId' | 'experimentId' | 'startedAt' | 'finishedAt' | 'errorMessage'>
+  Pick<Job, 'status' | 'runId' | 'experimentId' | 'startedAt' | 'finishedAt' | 'errorMessage' | 'scores'>
 >;
 
 /** What goes on the queue, in the wire format the worker reads. */
@@ -49,6 +55,8 @@ export interface JobPayload {
   config_file: string | null;
   config: JsonObject;
   resource_class: ResourceClass;
+  /** Absent in payloads queued before benchmarks existed. */
+  benchmark?: string | null;
 }
 
 export function toPayload(job: NewJob): JobPayload {
@@ -59,5 +67,6 @@ export function toPayload(job: NewJob): JobPayload {
     config_file: job.configFile,
     config: job.config,
     resource_class: job.resourceClass,
+    benchmark: job.benchmark,
   };
 }

@@ -16,6 +16,8 @@ export interface SandboxRequest {
   limits: { timeoutSeconds: number; memoryMb: number; pidsMax: number };
   /** GPU id for this run, or undefined for none. */
   gpu?: string;
+  /** A benchmark's public data, read-only at /data (LEADERBOARD_DATA_DIR); undefined for none. */
+  dataDir?: string;
 }
 
 /** How a run ended, classified from the timeout flag, the cgroup counters and the exit status. */

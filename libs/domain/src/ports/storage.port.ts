@@ -18,6 +18,8 @@ export interface RunFiles {
   outputDir: string;
   /** The combined stdout/stderr log ({LOG_ROOT}/{job_id}.log), truncated for a fresh attempt. */
   logPath: string;
+  /** The benchmark scorer's own output ({LOG_ROOT}/{job_id}.scorer.log): for operators, never served to users. */
+  scorerLogPath: string;
 }
 
 /** Where submissions and job logs live. Files are written once and read many times. */

@@ -9,12 +9,22 @@ import { IdPort } from '../ports/id.port';
 import { JobQueuePort } from '../ports/job-queue.port';
 import { JobStatusPort } from '../ports/job-status.port';
 import { StoragePort } from '../ports/storage.port';
+import { BenchmarkCatalogPort } from '../ports/benchmark-catalog.port';
+import { knownIds } from './get-leaderboard';
 
 export interface JobRequest {
   submissionId: string;
   config?: JsonObject;
   resourceClass?: ResourceClass;
+  /** undefined: the default benchmark, if one is set; null: a plain experiment ranked nowhere. */
+  benchmark?: string | null;
   idempotencyKey?: string;
+}
+
+export interface EnqueueSettings {
+  limits: JobLimits;
+  /** DEFAULT_BENCHMARK: what a job that names none is scored on. */
+  defaultBenchmark: string | null;
 }
 
 export interface EnqueuedJob {
@@ -31,8 +41,13 @@ export class EnqueueJob {
     private readonly queue: JobQueuePort,
     private readonly ids: IdPort,
     private readonly clock: ClockPort,
-    private readonly limits: JobLimits,
+    private readonly benchmarks: BenchmarkCatalogPort,
+    private readonly settings: EnqueueSettings,
   ) {}
+
+  private get limits(): JobLimits {
+    return this.settings.limits;
+  }
 
   async execute(caller: Caller, request: JobRequest): Promise<EnqueuedJob> {
     const resourceClass = request.resourceClass ?? 'small';
@@ -41,6 +56,7 @@ export class EnqueueJob {
     }
     const configProblem = request.config === undefined ? null : jsonObjectProblem('config', request.config);
     if (configProblem) throw new Invalid([configProblem]);
+    const benchmark = this.benchmarkOf(request.benchmark);
     const submission = await this.storage.loadMetadata(request.submissionId);
     if (!submission) throw new NotFound(`submission ${request.submissionId} does not exist`);
     if (submission.userId !== caller.userId) {
@@ -54,6 +70,8 @@ export class EnqueueJob {
       canonicalJson(config),
       resourceClass,
       request.idempotencyKey ?? '',
+      // Appended only when set, so a plain job keeps the id it had before benchmarks existed.
+      ...(benchmark ? [benchmark] : []),
     ]);
     const now = this.clock.now();
     const admission = await this.status.create(
@@ -65,6 +83,7 @@ export class EnqueueJob {
         configFile: submission.configFile,
         config,
         resourceClass,
+        benchmark,
         createdAt: new Date(now).toISOString(),
       },
       this.limits,
@@ -81,6 +100,17 @@ export class EnqueueJob {
       throw new Unavailable(`the job could not be queued (${(error as Error).message}); nothing was created, try again`);
     }
     return { job: admission.job, created: true };
+  }
+
+  /** The benchmark to score on, null for none; an unknown or broken one is the caller's 400. */
+  private benchmarkOf(requested: string | null | undefined): string | null {
+    const id = requested === undefined ? this.settings.defaultBenchmark : requested;
+    if (id === null) return null;
+    if (typeof id !== 'string') throw new Invalid(['benchmark must be a benchmark id (a string) or null']);
+    const listing = this.benchmarks.get(id);
+    if (!listing) throw new Invalid([`benchmark ${JSON.stringify(id)} does not exist; known benchmarks: ${knownIds(this.benchmarks)}`]);
+    if (!listing.available) throw new Invalid([`benchmark ${id} is unavailable: ${listing.problem}`]);
+    return id;
   }
 
   private limitError(limit: 'hourly' | 'concurrent', retryAfterSeconds: number): RateLimited {

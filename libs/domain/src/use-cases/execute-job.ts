@@ -1,12 +1,18 @@
+import { Benchmark } from '../model/benchmark';
 import { Job, JobPayload } from '../model/job';
+import { RESERVED_KEY_PREFIX } from '../model/run-keys';
+import { Scores } from '../model/scores';
+import { BenchmarkCatalogPort } from '../ports/benchmark-catalog.port';
+import { LeaderboardPort } from '../ports/leaderboard.port';
 import { deepMerge, flattenConfig } from '../model/deep-merge';
 import { formatMemory, LimitsByClass } from '../model/run-limits';
 import { PlatformRunTags } from '../model/run-keys';
 import { ClockPort } from '../ports/clock.port';
 import { JobStatusPort } from '../ports/job-status.port';
 import { SandboxOutcome, SandboxRunnerPort } from '../ports/sandbox-runner.port';
-import { StoragePort } from '../ports/storage.port';
+import { RunFiles, StoragePort } from '../ports/storage.port';
 import { RunStatus, TrackedRun, TrackingPort } from '../ports/tracking.port';
+import { ScoreJob } from './score-job';
 
 /** Why a run was stopped from outside: a user's cancel, or the worker shutting down (requeue). */
 export type StopReason = 'cancel' | 'shutdown';
@@ -15,6 +21,13 @@ export type Execution =
   | { outcome: 'finished'; job: Job }
   | { outcome: 'requeue' }
   | { outcome: 'skipped'; reason: string };
+
+/** What scores a job on its benchmark and ranks it. */
+export interface Ranking {
+  benchmarks: BenchmarkCatalogPort;
+  scoring: ScoreJob;
+  board: LeaderboardPort;
+}
 
 export interface ExecuteJobSettings {
   experimentName: string;
@@ -31,6 +44,7 @@ export class ExecuteJob {
     private readonly tracking: TrackingPort,
     private readonly sandbox: SandboxRunnerPort,
     private readonly clock: ClockPort,
+    private readonly ranking: Ranking,
     private readonly settings: ExecuteJobSettings,
   ) {}
 
@@ -43,6 +57,9 @@ export class ExecuteJob {
     const running = await this.status.update(jobId, { status: 'running', startedAt: this.isoNow(), errorMessage: null });
     if (running.status !== 'running') return { outcome: 'skipped', reason: `job ${jobId} is already ${running.status}` };
 
+    const benchmark = this.benchmarkOf(payload);
+    if (typeof benchmark === 'string') return this.finish(jobId, 'failed', benchmark);
+
     let run: TrackedRun;
     try {
       const tags: PlatformRunTags = { user_id: running.userId, submission_id: running.submissionId, job_id: jobId };
@@ -53,28 +70,81 @@ export class ExecuteJob {
     await this.status.update(jobId, { runId: run.runId, experimentId: run.experimentId });
 
     let outcome: SandboxOutcome;
+    let files: RunFiles;
     try {
-      outcome = await this.runSandboxed(payload, run, stop, gpu);
+      ({ outcome, files } = await this.runSandboxed(payload, run, stop, benchmark, gpu));
     } catch (error) {
       await this.endQuietly(run.runId, 'FAILED');
       return this.finish(jobId, 'failed', (error as Error).message);
     }
-    const ending = endingOf(outcome, stop);
+    let ending = endingOf(outcome, stop);
+    let scores: Scores | null = null;
+    if (ending.jobStatus === 'completed' && benchmark) {
+      const scored = await this.score(benchmark, jobId, run.runId, files, stop);
+      if ('scores' in scored) scores = scored.scores;
+      else ending = scored.ending;
+    }
     // The log upload and the run's final status are independent round trips: do them together.
     await Promise.all([this.uploadLog(jobId, run.runId), this.endQuietly(run.runId, ending.runStatus)]);
     if (ending.jobStatus === 'pending') {
       await this.status.update(jobId, { status: 'pending', startedAt: null, runId: null, experimentId: null });
       return { outcome: 'requeue' };
     }
-    return this.finish(jobId, ending.jobStatus, ending.errorMessage);
+    const finished = await this.finish(jobId, ending.jobStatus, ending.errorMessage, scores);
+    if (benchmark && scores && finished.job.status === 'completed') await this.rank(benchmark, finished.job, scores);
+    return finished;
   }
 
-  private async runSandboxed(payload: JobPayload, run: TrackedRun, stop: AbortSignal, gpu?: string): Promise<SandboxOutcome> {
+  /** The job's benchmark, undefined for a plain experiment, or why it cannot run here. */
+  private benchmarkOf(payload: JobPayload): Benchmark | undefined | string {
+    if (!payload.benchmark) return undefined;
+    const listing = this.ranking.benchmarks.get(payload.benchmark);
+    if (!listing) return `benchmark ${payload.benchmark} is not configured on this worker`;
+    if (!listing.available) return `benchmark ${payload.benchmark} is unavailable: ${listing.problem}`;
+    return listing.benchmark;
+  }
+
+  /** Scores a job whose code succeeded; official scores go to its run under the reserved prefix. */
+  private async score(benchmark: Benchmark, jobId: string, runId: string, files: RunFiles, stop: AbortSignal): Promise<{ scores: Scores } | { ending: Ending }> {
+    const scoring = await this.ranking.scoring.execute(benchmark, { jobId, outputDir: files.outputDir, scorerLogPath: files.scorerLogPath }, stop);
+    if (scoring.kind === 'aborted') return { ending: endingOf({ kind: 'aborted' }, stop) };
+    if (scoring.kind === 'failed') return { ending: { runStatus: 'FAILED', jobStatus: 'failed', errorMessage: scoring.message } };
+    const timestamp = this.clock.now();
+    const points = Object.entries(scoring.scores).map(([key, value]) => ({ key: `${RESERVED_KEY_PREFIX}${key}`, value, timestamp, step: 0 }));
+    // The board and the job record are the official copy; the run's copy is for people browsing MLflow.
+    await this.tracking.logMetrics(runId, points).catch(() => undefined);
+    return { scores: scoring.scores };
+  }
+
+  private async rank(benchmark: Benchmark, job: Job, scores: Scores): Promise<void> {
+    await this.ranking.board.record(
+      {
+        benchmarkId: benchmark.id,
+        jobId: job.jobId,
+        userId: job.userId,
+        submissionId: job.submissionId,
+        score: scores[benchmark.metric],
+        scores,
+        finishedAt: job.finishedAt ?? job.updatedAt,
+        runId: job.runId,
+        experimentId: job.experimentId,
+      },
+      benchmark.order,
+    );
+  }
+
+  private async runSandboxed(
+    payload: JobPayload,
+    run: TrackedRun,
+    stop: AbortSignal,
+    benchmark: Benchmark | undefined,
+    gpu?: string,
+  ): Promise<{ outcome: SandboxOutcome; files: RunFiles }> {
     const base = payload.config_file ? await this.storage.loadSubmissionConfig(payload.submission_id, payload.config_file) : {};
     const effective = deepMerge(base, payload.config);
     await this.tracking.logParams(run.runId, flattenConfig(effective)).catch(() => undefined);
     const files = await this.storage.prepareRun(payload.job_id, effective);
-    return this.sandbox.run(
+    const outcome = await this.sandbox.run(
       {
         jobId: payload.job_id,
         submissionDir: await this.storage.load(payload.submission_id),
@@ -85,9 +155,11 @@ export class ExecuteJob {
         env: { MLFLOW_RUN_ID: run.runId, MLFLOW_EXPERIMENT_ID: run.experimentId },
         limits: this.settings.limits[payload.resource_class],
         gpu,
+        dataDir: benchmark?.publicDir,
       },
       stop,
     );
+    return { outcome, files };
   }
 
   /** The log is worth keeping with the run even when the tracking server hiccups; never fatal. */
@@ -101,8 +173,13 @@ export class ExecuteJob {
     await this.tracking.endRun(runId, status).catch(() => undefined);
   }
 
-  private async finish(jobId: string, status: 'completed' | 'failed' | 'cancelled', errorMessage: string | null): Promise<Execution> {
-    const job = await this.status.update(jobId, { status, errorMessage, finishedAt: this.isoNow() });
+  private async finish(
+    jobId: string,
+    status: 'completed' | 'failed' | 'cancelled',
+    errorMessage: string | null,
+    scores: Scores | null = null,
+  ): Promise<{ outcome: 'finished'; job: Job }> {
+    const job = await this.status.update(jobId, { status, errorMessage, finishedAt: this.isoNow(), ...(scores ? { scores } : {}) });
     return { outcome: 'finished', job };
   }
 

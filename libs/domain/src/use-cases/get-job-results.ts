@@ -1,6 +1,8 @@
 import { Conflict } from '../errors/domain-errors';
 import { Caller } from '../model/caller';
 import { Job } from '../model/job';
+import { RESERVED_KEY_PREFIX } from '../model/run-keys';
+import { Scores } from '../model/scores';
 import { TrackingPort } from '../ports/tracking.port';
 import { GetJobStatus } from './get-job-status';
 
@@ -8,7 +10,11 @@ export interface JobResults {
   job: Job;
   runId: string;
   experimentId: string;
-  metrics: Record<string, number>;
+  /** What the job's own code logged to its run: self-reported, never ranked. */
+  reportedMetrics: Record<string, number>;
+  /** The scorer's official scores (null: not on a benchmark, or not scored). */
+  scores: Scores | null;
+  benchmark: string | null;
   mlflowUiLink: string;
   mlflowRestLink: string;
 }
@@ -33,7 +39,10 @@ export class GetJobResults {
       job,
       runId: run.runId,
       experimentId: run.experimentId,
-      metrics: run.metrics,
+      // The official copies under leaderboard.* come from the job record, not from the run.
+      reportedMetrics: Object.fromEntries(Object.entries(run.metrics).filter(([key]) => !key.startsWith(RESERVED_KEY_PREFIX))),
+      scores: job.scores,
+      benchmark: job.benchmark,
       mlflowUiLink: `${base}/#/experiments/${run.experimentId}/runs/${run.runId}`,
       mlflowRestLink: `${base}/api/2.0/mlflow/runs/get?run_id=${encodeURIComponent(run.runId)}`,
     };

@@ -14,6 +14,7 @@ function newJob(overrides: Partial<NewJob> = {}): NewJob {
     configFile: 'config.yaml',
     config: { lr: 0.1, nested: { depth: 2 } },
     resourceClass: 'small',
+    benchmark: null,
     createdAt: new Date().toISOString(),
     ...overrides,
   };
@@ -50,6 +51,16 @@ export function jobStatusContract(make: () => Promise<JobStatusPort>): void {
     await status.update(job.jobId, { status: 'running', runId: 'run-1', experimentId: '7', startedAt: 'then' });
     const failed = await status.update(job.jobId, { status: 'failed', errorMessage: 'exit code 3: boom' });
     expect(failed).toMatchObject({ status: 'failed', runId: 'run-1', experimentId: '7', errorMessage: 'exit code 3: boom' });
+  });
+
+  it('keeps the benchmark and the official scores, numbers exactly as given', async () => {
+    const job = newJob({ benchmark: 'digits-anomaly' });
+    await status.create(job, roomy, now);
+    expect(await status.get(job.jobId)).toMatchObject({ benchmark: 'digits-anomaly', scores: null });
+    const scores = { image_AUROC: 0.9312345678901234, tiny: 5e-324, negative: -1.5 };
+    const done = await status.update(job.jobId, { status: 'completed', scores });
+    expect(done.scores).toEqual(scores);
+    expect((await status.get(job.jobId))?.scores).toEqual(scores);
   });
 
   it('never leaves a final state and writes nothing after it', async () => {

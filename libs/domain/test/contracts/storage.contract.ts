@@ -204,7 +204,7 @@ export function storageContract(make: () => Promise<StorageContractSubject>): vo
     it('prepares a run with an empty log, and a second attempt starts the log afresh', async () => {
       const subject = await make();
       const files = await subject.storage.prepareRun('job-1', { lr: 0.5 });
-      expect(files).toEqual({ configPath: expect.any(String), outputDir: expect.any(String), logPath: expect.any(String) });
+      expect(files).toEqual({ configPath: expect.any(String), outputDir: expect.any(String), logPath: expect.any(String), scorerLogPath: expect.any(String) });
       await subject.writeLog('job-1', 'first attempt\n');
       await subject.storage.prepareRun('job-1', { lr: 0.5 });
       expect((await subject.storage.loadLogs('job-1', 0, 100))?.text).toBe('');

@@ -30,6 +30,7 @@ export class InMemoryJobStatus extends JobStatusPort {
       startedAt: null,
       finishedAt: null,
       errorMessage: null,
+      scores: null,
     };
     this.jobs.set(job.jobId, created);
     this.createdAtMs.set(job.jobId, now);

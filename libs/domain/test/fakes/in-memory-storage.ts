@@ -111,7 +111,7 @@ export class InMemoryStorage extends StoragePort {
   async prepareRun(jobId: string, effectiveConfig: JsonObject): Promise<RunFiles> {
     this.effectiveConfigs.set(jobId, structuredClone(effectiveConfig));
     this.logs.set(jobId, Buffer.alloc(0));
-    return { configPath: `memory://runs/${jobId}/config.yaml`, outputDir: `memory://runs/${jobId}/output`, logPath: `memory://logs/${jobId}` };
+    return { configPath: `memory://runs/${jobId}/config.yaml`, outputDir: `memory://runs/${jobId}/output`, logPath: `memory://logs/${jobId}`, scorerLogPath: `memory://logs/${jobId}.scorer` };
   }
 
   async discardIncoming(files: IncomingFile[]): Promise<void> {

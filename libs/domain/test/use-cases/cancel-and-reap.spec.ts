@@ -31,7 +31,7 @@ describe('CancelJob and ReapJobs', () => {
 
   async function job(jobId: string) {
     const created = await status.create(
-      { jobId, submissionId: 's', userId: 'alice', entrypoint: 'main.py', configFile: null, config: {}, resourceClass: 'small', createdAt: new Date(clock.now()).toISOString() },
+      { jobId, submissionId: 's', userId: 'alice', entrypoint: 'main.py', configFile: null, config: {}, resourceClass: 'small', benchmark: null, createdAt: new Date(clock.now()).toISOString() },
       { jobsPerHour: 100, concurrentJobs: 100 },
       clock.now(),
     );

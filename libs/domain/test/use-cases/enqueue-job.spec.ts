@@ -4,6 +4,7 @@ import { InMemoryJobQueue } from '../fakes/in-memory-job-queue';
 import { InMemoryJobStatus } from '../fakes/in-memory-job-status';
 import { InMemoryStorage } from '../fakes/in-memory-storage';
 import { SequentialIds } from '../fakes/sequential-ids';
+import { InMemoryBenchmarkCatalog } from '../fakes/in-memory-benchmark-catalog';
 
 const alice = new Caller('alice', false);
 const bob = new Caller('bob', false);
@@ -20,7 +21,10 @@ describe('EnqueueJob', () => {
     status = new InMemoryJobStatus();
     queue = new InMemoryJobQueue();
     clock = new FixedClock();
-    useCase = new EnqueueJob(storage, status, queue, new SequentialIds(), clock, { jobsPerHour: 3, concurrentJobs: 2 });
+    useCase = new EnqueueJob(storage, status, queue, new SequentialIds(), clock, new InMemoryBenchmarkCatalog(), {
+      limits: { jobsPerHour: 3, concurrentJobs: 2 },
+      defaultBenchmark: null,
+    });
     await storage.saveMetadata({
       submissionId: 'sub-a',
       userId: 'alice',
@@ -43,6 +47,7 @@ describe('EnqueueJob', () => {
       config_file: 'config.yaml',
       config: { lr: 0.1 },
       resource_class: 'medium',
+      benchmark: null,
     });
   });
 

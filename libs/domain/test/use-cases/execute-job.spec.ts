@@ -4,6 +4,7 @@ import { InMemoryJobStatus } from '../fakes/in-memory-job-status';
 import { InMemoryStorage } from '../fakes/in-memory-storage';
 import { InMemoryTracking } from '../fakes/in-memory-tracking';
 import { ScriptedSandbox } from '../fakes/scripted-sandbox';
+import { fakeRanking } from '../fakes/ranking';
 
 const limits = {
   small: { timeoutSeconds: 1, memoryMb: 512, pidsMax: 64 },
@@ -22,7 +23,7 @@ describe('ExecuteJob', () => {
     storage = new InMemoryStorage();
     tracking = new InMemoryTracking();
     sandbox = new ScriptedSandbox();
-    useCase = new ExecuteJob(status, storage, tracking, sandbox, new FixedClock(), { experimentName: 'leaderboard', limits });
+    useCase = new ExecuteJob(status, storage, tracking, sandbox, new FixedClock(), fakeRanking(), { experimentName: 'leaderboard', limits });
   });
 
   async function queued(entrypoint: string, config = {}, resourceClass: ResourceClass = 'small'): Promise<JobPayload> {
@@ -30,7 +31,7 @@ describe('ExecuteJob', () => {
     await storage.save('sub-1', uploads);
     await storage.saveMetadata({ submissionId: 'sub-1', userId: 'alice', entrypoint, configFile: 'config.yaml', files: [], metadata: {}, createdAt: 'then' });
     await status.create(
-      { jobId: 'job-1', submissionId: 'sub-1', userId: 'alice', entrypoint, configFile: 'config.yaml', config, resourceClass, createdAt: 'then' },
+      { jobId: 'job-1', submissionId: 'sub-1', userId: 'alice', entrypoint, configFile: 'config.yaml', config, resourceClass, benchmark: null, createdAt: 'then' },
       { jobsPerHour: 10, concurrentJobs: 10 },
       Date.now(),
     );

@@ -17,6 +17,8 @@ import { InMemoryStorage } from '../fakes/in-memory-storage';
 import { InMemoryTracking } from '../fakes/in-memory-tracking';
 import { ScriptedSandbox } from '../fakes/scripted-sandbox';
 import { SequentialIds } from '../fakes/sequential-ids';
+import { InMemoryBenchmarkCatalog } from '../fakes/in-memory-benchmark-catalog';
+import { fakeRanking } from '../fakes/ranking';
 
 const alice = new Caller('alice', false);
 
@@ -64,7 +66,10 @@ describe('JSON limits', () => {
     const storage = new InMemoryStorage();
     const status = new InMemoryJobStatus();
     const queue = new InMemoryJobQueue();
-    const useCase = new EnqueueJob(storage, status, queue, new SequentialIds(), new FixedClock(), { jobsPerHour: 10, concurrentJobs: 10 });
+    const useCase = new EnqueueJob(storage, status, queue, new SequentialIds(), new FixedClock(), new InMemoryBenchmarkCatalog(), {
+      limits: { jobsPerHour: 10, concurrentJobs: 10 },
+      defaultBenchmark: null,
+    });
     await storage.saveMetadata({ submissionId: 'sub-a', userId: 'alice', entrypoint: 'main.py', configFile: null, files: ['main.py'], metadata: {}, createdAt: '2026-01-01T00:00:00Z' });
     await expect(useCase.execute(alice, { submissionId: 'sub-a', config: nested(33) })).rejects.toThrow('config nests deeper than 32 levels');
     await expect(useCase.execute(alice, { submissionId: 'sub-a', config: { text: 'x'.repeat(70_000) } })).rejects.toThrow(Invalid);
@@ -89,14 +94,14 @@ describe('JSON limits', () => {
     const storage = new InMemoryStorage();
     const tracking = new InMemoryTracking();
     const limits = { timeoutSeconds: 1, memoryMb: 512, pidsMax: 64 };
-    const useCase = new ExecuteJob(status, storage, tracking, new ScriptedSandbox(), new FixedClock(), {
+    const useCase = new ExecuteJob(status, storage, tracking, new ScriptedSandbox(), new FixedClock(), fakeRanking(), {
       experimentName: 'leaderboard',
       limits: { small: limits, medium: limits },
     });
     await storage.save('sub-1', [storage.stageIncoming('succeed.py', ''), storage.stageIncoming('config.yaml', yaml)]);
     await storage.saveMetadata({ submissionId: 'sub-1', userId: 'alice', entrypoint: 'succeed.py', configFile: 'config.yaml', files: [], metadata: {}, createdAt: 'then' });
     const job = { jobId: 'job-1', submissionId: 'sub-1', userId: 'alice', entrypoint: 'succeed.py', configFile: 'config.yaml', config: { lr: 1 } };
-    await status.create({ ...job, resourceClass: 'small', createdAt: 'then' }, { jobsPerHour: 10, concurrentJobs: 10 }, Date.now());
+    await status.create({ ...job, resourceClass: 'small', benchmark: null, createdAt: 'then' }, { jobsPerHour: 10, concurrentJobs: 10 }, Date.now());
     const payload = { job_id: 'job-1', submission_id: 'sub-1', entrypoint: 'succeed.py', config_file: 'config.yaml', config: { lr: 1 }, resource_class: 'small' as const };
     const execution = await useCase.execute(payload, new AbortController().signal);
     expect(execution).toMatchObject({ job: { status: 'failed', errorMessage: expect.stringContaining(reason) } });

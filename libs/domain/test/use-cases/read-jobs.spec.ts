@@ -10,7 +10,7 @@ const roomy = { jobsPerHour: 100, concurrentJobs: 100 };
 
 async function seed(status: InMemoryJobStatus, jobId: string, userId = 'alice') {
   await status.create(
-    { jobId, submissionId: 's', userId, entrypoint: 'main.py', configFile: null, config: {}, resourceClass: 'small', createdAt: 'now' },
+    { jobId, submissionId: 's', userId, entrypoint: 'main.py', configFile: null, config: {}, resourceClass: 'small', benchmark: null, createdAt: 'now' },
     roomy,
     Date.now(),
   );
@@ -60,12 +60,17 @@ describe('reading jobs', () => {
     const results = new GetJobResults(getStatus, tracking, 'http://mlflow.example:5010/');
     await expect(results.execute(alice, 'job-1')).rejects.toBeInstanceOf(Conflict);
     const run = await tracking.startRun('leaderboard', 'job-1', {});
-    await tracking.logMetrics(run.runId, [{ key: 'image_AUROC', value: 0.91 }]);
-    await status.update('job-1', { status: 'completed', runId: run.runId, experimentId: run.experimentId });
+    await tracking.logMetrics(run.runId, [
+      { key: 'image_AUROC', value: 0.91 },
+      { key: 'leaderboard.image_AUROC', value: 0.75 },
+    ]);
+    await status.update('job-1', { status: 'completed', runId: run.runId, experimentId: run.experimentId, scores: { image_AUROC: 0.75 } });
     expect(await results.execute(alice, 'job-1')).toMatchObject({
       runId: run.runId,
       experimentId: run.experimentId,
-      metrics: { image_AUROC: 0.91 },
+      // Official scores from the job record; the run's own metrics, minus the official copies, as reported.
+      scores: { image_AUROC: 0.75 },
+      reportedMetrics: { image_AUROC: 0.91 },
       mlflowUiLink: `http://mlflow.example:5010/#/experiments/${run.experimentId}/runs/${run.runId}`,
       mlflowRestLink: `http://mlflow.example:5010/api/2.0/mlflow/runs/get?run_id=${run.runId}`,
     });
