@@ -1,13 +1,17 @@
-"""Anomaly detection on scikit-learn's bundled digits (8x8 images, no download).
+"""A submission for the digits-anomaly benchmark: one-class anomaly detection on 8x8 digits.
 
-One digit is "normal"; every other digit is an anomaly. The detector is trained on normal training
-images only, then scores a held-out test set that mixes normal images and anomalies.
+Trains a detector on the benchmark's normal training images (public/train.csv), scores its
+unlabeled test images (public/test.csv) and writes OUT_DIR/predictions.csv (`id,score`, higher =
+more anomalous), which the platform's scorer compares with the hidden labels.
 
-    python main.py --config config.yaml --output OUT_DIR
+    python main.py --config config.yaml --output OUT_DIR [--data DIR]
 
-On LeadersBoard the platform sets MLFLOW_TRACKING_URI, MLFLOW_RUN_ID and MLFLOW_EXPERIMENT_ID, so
-`mlflow.start_run()` attaches to the run the platform created. Run locally without
-MLFLOW_TRACKING_URI and it only writes OUT_DIR/metrics.json and OUT_DIR/scores.csv.
+The data dir is --data, else LEADERBOARD_DATA_DIR (the platform sets it to /data for a job on a
+benchmark), else benchmarks/digits-anomaly/public in this repository (for local runs).
+On LeadersBoard the platform also sets MLFLOW_TRACKING_URI, MLFLOW_RUN_ID and MLFLOW_EXPERIMENT_ID,
+so `mlflow.start_run()` attaches to the run the platform created. This code has no labels: it logs
+what it can know (training score statistics, the threshold, the share of test images flagged);
+the official score is the platform's.
 """
 
 import argparse
@@ -24,25 +28,23 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.ensemble import IsolationForest  # noqa: E402
-from sklearn.metrics import average_precision_score, f1_score, precision_score, recall_score, roc_auc_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.svm import OneClassSVM  # noqa: E402
 
 DEFAULTS = {
-    "normal_digit": 0,
     "model": "pca",  # pca | isolation_forest | ocsvm
-    "test_size": 0.3,
     "seed": 42,
-    # Threshold for image_F1: this quantile of the anomaly scores of the normal training images.
+    # Logged threshold: this quantile of the anomaly scores of the normal training images.
     "threshold_quantile": 0.95,
     "pca": {"n_components": 12},
     "isolation_forest": {"n_estimators": 200, "max_samples": "auto"},
     "ocsvm": {"nu": 0.05, "gamma": "scale", "kernel": "rbf"},
 }
+
+# For local runs from a checkout: the benchmark's public data next to this example.
+LOCAL_DATA = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "benchmarks", "digits-anomaly", "public"))
 
 MODELS = ("pca", "isolation_forest", "ocsvm")
 
@@ -65,8 +67,6 @@ def load_config(path: str) -> dict:
                 config[key] = value
     if config["model"] not in MODELS:
         sys.exit(f"config: model must be one of {', '.join(MODELS)}, got {config['model']!r}")
-    if int(config["normal_digit"]) not in range(10):
-        sys.exit(f"config: normal_digit must be 0..9, got {config['normal_digit']!r}")
     return config
 
 
@@ -122,35 +122,43 @@ def flat_params(config: dict) -> dict:
     return params
 
 
+def data_dir(option: str) -> str:
+    for candidate in (option, os.environ.get("LEADERBOARD_DATA_DIR"), LOCAL_DATA):
+        if candidate:
+            if not os.path.isfile(os.path.join(candidate, "test.csv")):
+                sys.exit(f"{candidate}: no test.csv there; run this on the digits-anomaly benchmark "
+                         f"(it sets LEADERBOARD_DATA_DIR) or pass --data DIR")
+            return candidate
+    raise AssertionError("LOCAL_DATA is never empty")
+
+
+def read_images(path: str, with_ids: bool):
+    """(ids or None, pixels as a float array) from a CSV of p0..p63, optionally after an id column."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))[1:]
+    ids = [row[0] for row in rows] if with_ids else None
+    pixels = np.array([row[1:] if with_ids else row for row in rows], dtype=np.float64)
+    return ids, pixels
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config.yaml", help="YAML config (see config.yaml)")
-    parser.add_argument("--output", default="output", help="directory for metrics.json and scores.csv")
+    parser.add_argument("--output", default="output", help="directory for predictions.csv and metrics.json")
+    parser.add_argument("--data", default="", help="the benchmark's public data (default: LEADERBOARD_DATA_DIR)")
     args = parser.parse_args()
 
     config = load_config(args.config)
     os.makedirs(args.output, exist_ok=True)
-    normal_digit = int(config["normal_digit"])
-    log(f"config: model={config['model']} normal_digit={normal_digit} seed={config['seed']}")
+    data = data_dir(args.data)
+    log(f"config: model={config['model']} seed={config['seed']}; data from {data}")
 
-    digits = load_digits()
-    x = digits.data.astype(np.float64)
-    is_anomaly = (digits.target != normal_digit).astype(int)
-    indices = np.arange(len(x))
-    train_idx, test_idx = train_test_split(
-        indices,
-        test_size=float(config["test_size"]),
-        random_state=int(config["seed"]),
-        stratify=digits.target,
-    )
-    # Train on normal images only; the test set keeps its mix of normal images and anomalies.
-    train_idx = train_idx[is_anomaly[train_idx] == 0]
-    scaler = StandardScaler().fit(x[train_idx])
-    x_train = scaler.transform(x[train_idx])
-    x_test = scaler.transform(x[test_idx])
-    y_test = is_anomaly[test_idx]
-    log(f"data: {len(train_idx)} normal training images, {len(test_idx)} test images "
-        f"({int(y_test.sum())} anomalies, {int((1 - y_test).sum())} normal)")
+    _, train = read_images(os.path.join(data, "train.csv"), with_ids=False)
+    test_ids, test = read_images(os.path.join(data, "test.csv"), with_ids=True)
+    scaler = StandardScaler().fit(train)
+    x_train = scaler.transform(train)
+    x_test = scaler.transform(test)
+    log(f"data: {len(x_train)} normal training images, {len(x_test)} unlabeled test images")
 
     model = build_model(config)
     started = time.perf_counter()
@@ -161,29 +169,25 @@ def main() -> None:
     train_scores = model.score(x_train)
     threshold = float(np.quantile(train_scores, float(config["threshold_quantile"])))
     scores = model.score(x_test)
-    predicted = (scores > threshold).astype(int)
+    # No labels here, so no AUROC: only what the detector itself can tell.
     metrics = {
-        "image_AUROC": float(roc_auc_score(y_test, scores)),
-        "image_average_precision": float(average_precision_score(y_test, scores)),
-        "image_F1": float(f1_score(y_test, predicted, zero_division=0)),
-        "image_precision": float(precision_score(y_test, predicted, zero_division=0)),
-        "image_recall": float(recall_score(y_test, predicted, zero_division=0)),
+        "train_score_mean": float(np.mean(train_scores)),
         "threshold": threshold,
+        "test_flagged_fraction": float(np.mean(scores > threshold)),
         "train_seconds": train_seconds,
     }
     for name, value in metrics.items():
         log(f"metric {name} = {value:.4f}")
 
+    predictions_path = os.path.join(args.output, "predictions.csv")
+    with open(predictions_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["id", "score"])
+        writer.writerows((id_, repr(float(score))) for id_, score in zip(test_ids, scores))
     metrics_path = os.path.join(args.output, "metrics.json")
     with open(metrics_path, "w", encoding="utf-8") as handle:
         json.dump({"config": config, "metrics": metrics}, handle, indent=2)
-    scores_path = os.path.join(args.output, "scores.csv")
-    with open(scores_path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["index", "digit", "is_anomaly", "score", "predicted_anomaly"])
-        for index, digit, anomaly, score, guess in zip(test_idx, digits.target[test_idx], y_test, scores, predicted):
-            writer.writerow([int(index), int(digit), int(anomaly), f"{score:.6f}", int(guess)])
-    log(f"wrote {metrics_path} and {scores_path}")
+    log(f"wrote {predictions_path} and {metrics_path}")
 
     if not os.environ.get("MLFLOW_TRACKING_URI"):
         log("MLFLOW_TRACKING_URI is not set; skipping MLflow logging")
@@ -196,7 +200,7 @@ def main() -> None:
         mlflow.log_params(flat_params(config))
         mlflow.log_metrics(metrics)
         mlflow.log_artifact(metrics_path)
-        mlflow.log_artifact(scores_path)
+        mlflow.log_artifact(predictions_path)
     log("done")
 
 
