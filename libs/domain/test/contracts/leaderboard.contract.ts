@@ -124,6 +124,16 @@ export function leaderboardContract(make: () => Promise<LeaderboardPort>): void 
     expect(await board.counts('digits')).toEqual({ users: 2, jobs: 3 });
   });
 
+  it("moves a user's best on the board when it is recorded again with a new score and stays their best", async () => {
+    const board = await make();
+    await board.record(entry('a1', 'alice', 0.9, 1), 'desc');
+    await board.record(entry('a2', 'alice', 0.2, 2), 'desc');
+    await board.record(entry('b1', 'bob', 0.5, 3), 'desc');
+    await board.record(entry('a1', 'alice', 0.3, 1), 'desc');
+    expect(await ranking(board, BEST)).toEqual(['b1:1', 'a1:2']);
+    expect((await board.page('digits', BEST)).rows[1].score).toBe(0.3);
+  });
+
   it('a job recorded again under another user leaves the first user', async () => {
     const board = await make();
     await board.record(entry('j1', 'alice', 0.9), 'desc');
@@ -226,7 +236,7 @@ export function leaderboardContract(make: () => Promise<LeaderboardPort>): void 
     const board = await make();
     const entries = Array.from({ length: 50 }, (_, index) => entry(`j${index}`, 'alice', (index * 37) % 50, index));
     await Promise.all(entries.map((item) => board.record(item, 'desc')));
-    expect(await ranking(board, BEST)).toEqual(['j22:1']);
+    expect(await ranking(board, BEST)).toEqual(['j27:1']);
     expect(await board.counts('digits')).toEqual({ users: 1, jobs: 50 });
   });
 }
