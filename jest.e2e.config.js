@@ -3,5 +3,7 @@ const unit = require('./jest.config.js');
 module.exports = {
   ...unit,
   testRegex: '\\.e2e-spec\\.ts$',
+  // test/: checks of what ships beside the apps (benchmarks, examples) with the real python.
+  roots: [...unit.roots, '<rootDir>/test'],
   testTimeout: 30000,
 };
