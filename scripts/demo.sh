@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
 # The first thing to run on a fresh clone (npm run demo): starts the stack (scripts/stack.sh, data
-# under ./data/demo) unless an API already answers on PORT, submits examples/anomaly-digits through
-# the public API, follows the job to its end and prints its log tail and results, then stops the
-# stack it started. Exit status 0 only when the job completed.
+# under ./data/demo, benchmarks from ./benchmarks) unless an API already answers on PORT, submits
+# examples/anomaly-digits and the deliberately weak examples/weak-digits to the digits-anomaly
+# benchmark through the public API, follows both jobs to their end, prints each job's log tail and
+# official scores, then the benchmark's board, and stops the stack it started. Exit status 0 only
+# when every job completed.
 #
 # Env: PORT (8010), SHARED_DIR (./data/demo, for the stack this starts), DEMO_KEEP=1 (leave the
-#      stack running), DEMO_TIMEOUT_S (300, for the job), DEMO_TOKEN (token for an API that is
+#      stack running), DEMO_TIMEOUT_S (300, for the jobs), DEMO_TOKEN (token for an API that is
 #      already running; default: API_TOKENS' first token, else the stack's $SHARED_DIR/stack-token),
-#      DEMO_EXAMPLE (examples/anomaly-digits). Everything else goes to scripts/stack.sh unchanged.
+#      DEMO_EXAMPLES ("examples/anomaly-digits examples/weak-digits"), DEMO_BENCHMARK
+#      (digits-anomaly). Everything else goes to scripts/stack.sh unchanged.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 export PORT="${PORT:-8010}"
 api="http://127.0.0.1:$PORT"
-example="${DEMO_EXAMPLE:-examples/anomaly-digits}"
+read -r -a examples <<<"${DEMO_EXAMPLES:-examples/anomaly-digits examples/weak-digits}"
+benchmark="${DEMO_BENCHMARK:-digits-anomaly}"
 timeout_s="${DEMO_TIMEOUT_S:-300}"
 started_at=$SECONDS
 
@@ -69,6 +73,7 @@ else
   export SHARED_DIR
   # Its own key prefix too, so demo jobs never show up in (or get run by) a stack on the same Redis db.
   export REDIS_PREFIX="${REDIS_PREFIX:-leaderboard-demo}"
+  export BENCHMARKS_DIR="${BENCHMARKS_DIR:-$root/benchmarks}"
   mkdir -p "$SHARED_DIR/stack-logs"
   stack_log="$SHARED_DIR/stack-logs/stack.log"
   say "starting the stack (scripts/stack.sh, data in $SHARED_DIR)"
@@ -116,67 +121,109 @@ json() {
 
 call GET /healthz
 workers="$(node -e 'console.log((JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).workers||[]).length)' "$tmp/body")"
-[[ "$workers" -gt 0 ]] || say "warning: /healthz lists no live worker; the job will wait until one starts"
+[[ "$workers" -gt 0 ]] || say "warning: /healthz lists no live worker; the jobs will wait until one starts"
+
+call GET /benchmarks
+problem="$(node -e '
+  const { benchmarks = [] } = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const found = benchmarks.find((b) => b.id === process.argv[2]);
+  if (!found) console.log(`the API has no benchmark ${process.argv[2]} (it has: ${benchmarks.map((b) => b.id).join(", ") || "none"}); is BENCHMARKS_DIR set to ./benchmarks?`);
+  else if (!found.available) console.log(`benchmark ${found.id} is unavailable: ${found.problem}`);
+' "$tmp/body" "$benchmark")"
+[[ -z "$problem" ]] || fail "$problem"
 
 # ---------------------------------------------------------------------------------------------
-say "submitting $example (POST /submissions)"
-[[ -f "$example/main.py" && -f "$example/config.yaml" ]] || fail "$example needs main.py and config.yaml"
-call POST /submissions -F "files=@$example/main.py" -F "files=@$example/config.yaml" \
-  -F entrypoint=main.py -F config_file=config.yaml
-submission_id="$(json submission_id)"
-say "submission $submission_id"
+# Submit every example to the benchmark.
+job_ids=()
+for example in "${examples[@]}"; do
+  [[ -f "$example/main.py" && -f "$example/config.yaml" ]] || fail "$example needs main.py and config.yaml"
+  call POST /submissions -F "files=@$example/main.py" -F "files=@$example/config.yaml" \
+    -F entrypoint=main.py -F config_file=config.yaml
+  submission_id="$(json submission_id)"
+  call POST /jobs -H 'Content-Type: application/json' \
+    -d "{\"submission_id\":\"$submission_id\",\"benchmark\":\"$benchmark\"}"
+  job_ids+=("$(json job_id)")
+  say "$example: submission $submission_id, job ${job_ids[-1]} queued on $benchmark"
+done
 
-call POST /jobs -H 'Content-Type: application/json' -d "{\"submission_id\":\"$submission_id\"}"
-job_id="$(json job_id)"
-say "job $job_id queued (POST /jobs)"
-
-job_started=$SECONDS
-last=""
-status=""
+# Follow them all until each has ended.
+jobs_started=$SECONDS
+declare -A status=() error_message=()
 while true; do
-  call GET "/jobs/$job_id/status"
-  status="$(json status)"
-  if [[ "$status" != "$last" ]]; then
-    say "[$(printf '%3ds' $((SECONDS - job_started)))] status: $status"
-    last="$status"
-  fi
-  case "$status" in completed | failed | cancelled) break ;; esac
-  ((SECONDS - job_started < timeout_s)) || fail "job $job_id is still $status after ${timeout_s}s (GET $api/jobs/$job_id/logs)"
+  pending=0
+  for i in "${!job_ids[@]}"; do
+    job_id="${job_ids[$i]}"
+    case "${status[$job_id]:-}" in completed | failed | cancelled) continue ;; esac
+    call GET "/jobs/$job_id/status"
+    now="$(json status)"
+    if [[ "$now" != "${status[$job_id]:-}" ]]; then
+      say "[$(printf '%3ds' $((SECONDS - jobs_started)))] ${examples[$i]}: $now"
+      status[$job_id]="$now"
+      error_message[$job_id]="$(json error_message)"
+    fi
+    case "$now" in completed | failed | cancelled) ;; *) pending=$((pending + 1)) ;; esac
+  done
+  ((pending > 0)) || break
+  ((SECONDS - jobs_started < timeout_s)) || fail "$pending job(s) still running after ${timeout_s}s (GET $api/jobs/{id}/logs)"
   sleep 1
 done
-error_message="$(json error_message)"
-job_seconds=$((SECONDS - job_started))
+jobs_seconds=$((SECONDS - jobs_started))
 
-call GET "/jobs/$job_id/logs"
-echo
-echo "----- job log (last 25 lines of GET /jobs/{id}/logs) -----"
-tail -n 25 "$tmp/body"
-echo "-----------------------------------------------------------"
+# ---------------------------------------------------------------------------------------------
+# Each job: its log tail, then its official scores (or why it has none).
+failures=0
+for i in "${!job_ids[@]}"; do
+  job_id="${job_ids[$i]}"
+  call GET "/jobs/$job_id/logs"
+  echo
+  echo "----- ${examples[$i]}: job $job_id, last 12 lines of GET /jobs/{id}/logs -----"
+  tail -n 12 "$tmp/body"
+  if [[ "${status[$job_id]}" != completed ]]; then
+    say "job $job_id ended ${status[$job_id]}${error_message[$job_id]:+: ${error_message[$job_id]}}"
+    failures=$((failures + 1))
+    continue
+  fi
+  call GET "/jobs/$job_id/results"
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const show = (v) => (typeof v === "number" ? String(Number(v.toPrecision(6))) : String(v));
+    const lines = [`Results of ${process.argv[2]} (GET /jobs/{id}/results)`, `  job           ${r.job_id}`,
+      `  benchmark     ${r.benchmark ?? "(none)"}`, `  MLflow UI     ${r.mlflow_ui_link}`];
+    for (const [title, metrics] of [["scores (official, from the scorer)", r.scores], ["reported_metrics (what the code logged; never ranked)", r.reported_metrics ?? r.metrics]]) {
+      lines.push(`  ${title}`);
+      const keys = Object.keys(metrics || {}).sort();
+      if (!keys.length) lines.push("    (none)");
+      const width = Math.max(0, ...keys.map((k) => k.length));
+      for (const key of keys) lines.push(`    ${key.padEnd(width)}  ${show(metrics[key])}`);
+    }
+    const rule = "=".repeat(Math.max(...lines.map((l) => l.length)));
+    console.log([rule, ...lines, rule].join("\n"));
+  ' "$tmp/body" "${examples[$i]}"
+done
 
-if [[ "$status" != completed ]]; then
-  fail "job $job_id ended $status${error_message:+: $error_message}"
-fi
+# ---------------------------------------------------------------------------------------------
+# The board: best job per user (the demo's jobs share one user, so one row), then every scored job.
+board() { # title query
+  call GET "/benchmarks/$benchmark/leaderboard?$2"
+  node -e '
+    const b = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const show = (v) => (typeof v === "number" ? v.toFixed(4) : "-");
+    const secondary = b.benchmark.secondary || [];
+    const header = ["rank", "user", b.benchmark.metric, ...secondary, "job"];
+    const rows = b.rows.map((r) => [String(r.rank), r.user_id, show(r.score), ...secondary.map((s) => show((r.secondary || {})[s])), r.job_id]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells) => "  " + cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
+    console.log(`\n${process.argv[2]}`);
+    console.log(`  ${b.benchmark.title}: a ${b.benchmark.order === "desc" ? "higher" : "lower"} ${b.benchmark.metric} ranks first; ${b.rows.length} of ${b.total} shown`);
+    console.log(line(header));
+    for (const row of rows) console.log(line(row));
+    if (!rows.length) console.log("  (no scored jobs yet)");
+  ' "$tmp/body" "$1"
+}
+board "Board (GET /benchmarks/$benchmark/leaderboard: best job per user)" "limit=10"
+board "Every scored job (?all=true)" "all=true&limit=10"
 
-call GET "/jobs/$job_id/results"
 echo
-node -e '
-  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  const lines = [
-    "Results (GET /jobs/{id}/results)",
-    `  job          ${r.job_id}`,
-    `  MLflow run   ${r.run_id}`,
-    `  MLflow UI    ${r.mlflow_ui_link}`,
-    "  metrics",
-  ];
-  const metrics = r.metrics || {};
-  const width = Math.max(0, ...Object.keys(metrics).map((k) => k.length));
-  for (const key of Object.keys(metrics).sort()) {
-    const value = metrics[key];
-    lines.push(`    ${key.padEnd(width)}  ${typeof value === "number" ? Number(value.toPrecision(6)) : value}`);
-  }
-  const rule = "=".repeat(Math.max(...lines.map((l) => l.length)));
-  console.log([rule, ...lines, rule].join("\n"));
-' "$tmp/body"
-echo
-say "job completed in ${job_seconds}s; demo took $(elapsed | tr -d ' ')"
-say "next: open the API docs at $api/docs, or submit your own code like $example/README.md shows"
+((failures == 0)) || fail "$failures of ${#job_ids[@]} jobs did not complete"
+say "${#job_ids[@]} jobs completed in ${jobs_seconds}s; demo took $(elapsed | tr -d ' ')"
+say "next: open the API docs at $api/docs, or submit your own code like ${examples[0]}/README.md shows"
