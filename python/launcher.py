@@ -2,8 +2,10 @@
 
     python launcher.py --entrypoint main.py --config C --output O
                        [--status-fd N] [--relay-socket PATH --relay-port PORT]
+    python launcher.py --entrypoint score.py [--status-fd N] -- ARG...
 
-Runs `python {entrypoint} --config C --output O` in the current directory as a child with the same
+Runs `python {entrypoint} --config C --output O` (or, given arguments after `--`, `python {entrypoint}
+ARG...`: how a scorer is run) in the current directory as a child with the same
 stdio, with no other file descriptor (whatever the chain inherited, fd 251 of some shell, say), and
 exits with its exit code, or 128+N when it died of signal N. In the sandbox the launcher is pid 1
 (bwrap --as-pid-1): it reaps orphans, the kernel drops the signals the job sends it, and it makes
@@ -28,12 +30,17 @@ PR_SET_DUMPABLE = 4
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--entrypoint", required=True)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--output", required=True)
+    parser.add_argument("--config")
+    parser.add_argument("--output")
     parser.add_argument("--status-fd", type=int)
     parser.add_argument("--relay-socket")
     parser.add_argument("--relay-port", type=int)
-    args = parser.parse_args()
+    own, user_args = split_at_dashes(sys.argv[1:])
+    args = parser.parse_args(own)
+    if user_args is None:
+        if args.config is None or args.output is None:
+            parser.error("--config and --output are required unless the arguments follow --")
+        user_args = ["--config", args.config, "--output", args.output]
 
     make_undumpable()
     # Python's own SIGINT handler would let the job end pid 1 with a KeyboardInterrupt.
@@ -46,7 +53,7 @@ def main() -> None:
         start_forwarder(args.relay_port, args.relay_socket)
     # A name starting with "-" would be read as an option of python.
     entrypoint = os.path.join(".", args.entrypoint) if args.entrypoint.startswith("-") else args.entrypoint
-    command = [sys.executable, entrypoint, "--config", args.config, "--output", args.output]
+    command = [sys.executable, entrypoint, *user_args]
     child = os.fork()
     if child == 0:
         run_user_code(command, args.entrypoint)
@@ -57,6 +64,14 @@ def main() -> None:
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else 255
     report(args.status_fd, f"exit {code}")
     os._exit(code)
+
+
+def split_at_dashes(argv):
+    """The launcher's own options, and the entrypoint's arguments after the first `--` (None without one)."""
+    if "--" not in argv:
+        return argv, None
+    at = argv.index("--")
+    return argv[:at], argv[at + 1:]
 
 
 def make_undumpable() -> None:

@@ -504,8 +504,8 @@ time.sleep(2)
     expect(log).toBe('earlier run\nthis run\n');
     const stages = readdirSync(path.join(root, 'work')).filter((name) => name.startsWith('stage-'));
     expect(stages.length).toBeGreaterThan(0);
-    // Only the owner record stays: no slot dir, no staged submission, no relay socket.
-    for (const stage of stages) expect(readdirSync(path.join(root, 'work', stage))).toEqual(['owner']);
+    // Only the owner record and the launcher copy stay: no slot dir, no staged submission, no relay socket.
+    for (const stage of stages) expect(readdirSync(path.join(root, 'work', stage)).sort()).toEqual(['launcher.py', 'owner']);
     expect(log).not.toContain(jobId);
     for (const controller of ['memory', 'pids']) {
       expect(existsSync(path.join('/sys/fs/cgroup', controller, CGROUP_PARENT, jobId))).toBe(false);

@@ -1,19 +1,24 @@
-import { bwrapArgs, BwrapPlan, gpuAccess, jobFileContents, NVIDIA_SHARED_NODES, sandboxEnv, setprivArgs } from './bwrap-args';
+import { bwrapArgs, BwrapPlan, gpuAccess, INSIDE, jobFileContents, jobMounts, JobMountPlan, NVIDIA_SHARED_NODES, sandboxEnv, setprivArgs } from './bwrap-args';
+
+const job: JobMountPlan = {
+  submissionDir: '/shared/submissions/s1',
+  outputDir: '/shared/artifacts/j1',
+  configPath: '/work/j1/config.yaml',
+  relaySocket: '/work/j1/mlflow.sock',
+};
 
 const plan: BwrapPlan = {
   layout: { roots: [{ path: '/bin', target: 'usr/bin' }, { path: '/lib', target: 'usr/lib' }, { path: '/lib64' }] },
   venvDir: '/repo/.venv',
   launcherPath: '/repo/python/launcher.py',
-  submissionDir: '/shared/submissions/s1',
-  outputDir: '/shared/artifacts/j1',
-  jobFiles: {
+  etcFiles: {
     passwd: '/work/j1/passwd',
     group: '/work/j1/group',
     hosts: '/work/j1/hosts',
     nsswitch: '/work/j1/nsswitch',
-    config: '/work/j1/config.yaml',
   },
-  relaySocket: '/work/j1/mlflow.sock',
+  mounts: jobMounts(job),
+  chdir: INSIDE.submission,
   env: { PATH: '/venv/bin:/usr/bin', MLFLOW_RUN_ID: 'r1' },
   tmpBytes: 64 * 2 ** 20,
   devices: [],
@@ -95,7 +100,12 @@ describe('bwrapArgs', () => {
   });
 
   it('leaves the relay out when there is none', () => {
-    expect(bwrapArgs({ ...plan, relaySocket: undefined }).join(' ')).not.toContain('mlflow.sock');
+    expect(bwrapArgs({ ...plan, mounts: jobMounts({ ...job, relaySocket: undefined }) }).join(' ')).not.toContain('mlflow.sock');
+  });
+
+  it('binds a benchmark\'s data read-only at /data, and nothing there without one', () => {
+    expect(pairs(bwrapArgs({ ...plan, mounts: jobMounts({ ...job, dataDir: '/work/j1/data' }) }), '--ro-bind')).toContainEqual(['/work/j1/data', '/data']);
+    expect(args.join(' ')).not.toContain('/data');
   });
 });
 
@@ -134,6 +144,13 @@ describe('sandboxEnv', () => {
 
   it('refuses a variable name bwrap or a shell would misread', () => {
     expect(() => sandboxEnv({ ...base, requestEnv: { 'A=B': 'x' } })).toThrow(/not valid/);
+  });
+
+  it('sets no MLFLOW_* variable without a tracking URI, and LEADERBOARD_DATA_DIR only with data', () => {
+    const env = sandboxEnv({ ...base, trackingUri: undefined, requestEnv: {} });
+    expect(Object.keys(env).filter((name) => name.startsWith('MLFLOW_'))).toEqual([]);
+    expect(env).not.toHaveProperty('LEADERBOARD_DATA_DIR');
+    expect(sandboxEnv({ ...base, requestEnv: { LEADERBOARD_DATA_DIR: '/x' }, dataDir: '/data' }).LEADERBOARD_DATA_DIR).toBe('/data');
   });
 
   it('sets CUDA_VISIBLE_DEVICES only with a GPU', () => {

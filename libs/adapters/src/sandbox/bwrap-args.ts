@@ -11,6 +11,20 @@ export const INSIDE = {
   output: '/output',
   relaySocket: '/run/mlflow.sock',
   tmp: '/tmp',
+  /** A benchmark's public data, on jobs that run on one. */
+  data: '/data',
+} as const;
+
+/** PATH inside: the venv first. */
+export const INSIDE_PATH = `${INSIDE.venv}/bin:/usr/local/bin:/usr/bin:/bin`;
+
+/** What a scorer sees: its program, the job's predictions and the hidden reference, read-only; its own output. */
+export const SCORER_INSIDE = {
+  dir: '/scorer',
+  program: '/scorer/score.py',
+  predictions: '/predictions',
+  reference: '/reference',
+  output: '/output',
 } as const;
 
 /** RLIMIT_NOFILE of every job, soft and hard: enough for numpy, MLflow and a thread pool, not for fd exhaustion games. */
@@ -36,31 +50,80 @@ export async function readHostLayout(): Promise<HostLayout> {
   return { roots };
 }
 
-/** Files generated per job on the host and bound read-only over the sandbox's empty /etc. */
-export interface JobFiles {
+/** Files generated per run on the host and bound read-only over the sandbox's empty /etc. */
+export interface EtcFiles {
   passwd: string;
   group: string;
   hosts: string;
   nsswitch: string;
+}
+
+export interface JobFiles extends EtcFiles {
   /** Copy of the effective config. */
   config: string;
+}
+
+/** A host path bound into the sandbox, read-only unless `writable`. */
+export interface Mount {
+  source: string;
+  target: string;
+  writable?: boolean;
 }
 
 export interface BwrapPlan {
   layout: HostLayout;
   venvDir: string;
   launcherPath: string;
-  submissionDir: string;
-  outputDir: string;
-  jobFiles: JobFiles;
-  /** Host end of the MLflow relay; absent: no relay. */
-  relaySocket?: string;
-  /** The complete environment of the user's code (see sandboxEnv). */
+  etcFiles: EtcFiles;
+  /** What this kind of run sees besides the system, in order (see jobMounts, scorer's). */
+  mounts: Mount[];
+  /** The working directory inside. */
+  chdir: string;
+  /** The complete environment of the code run (see sandboxEnv). */
   env: Record<string, string>;
   /** Size cap of /tmp and /dev/shm. */
   tmpBytes: number;
   /** Device nodes to pass through (see gpuAccess). */
   devices: string[];
+}
+
+export interface JobMountPlan {
+  submissionDir: string;
+  outputDir: string;
+  configPath: string;
+  /** Host end of the MLflow relay; absent: no relay. */
+  relaySocket?: string;
+  /** A benchmark's staged public data; absent: no /data. */
+  dataDir?: string;
+}
+
+/** A job's view: its submission read-only as the working dir, /output writable, the config, the relay, /data. */
+export function jobMounts(plan: JobMountPlan): Mount[] {
+  const mounts: Mount[] = [
+    { source: plan.submissionDir, target: INSIDE.submission },
+    { source: plan.outputDir, target: INSIDE.output, writable: true },
+    { source: plan.configPath, target: insideConfigPath(plan.configPath) },
+  ];
+  if (plan.dataDir) mounts.push({ source: plan.dataDir, target: INSIDE.data });
+  if (plan.relaySocket) mounts.push({ source: plan.relaySocket, target: INSIDE.relaySocket, writable: true });
+  return mounts;
+}
+
+export interface ScorerMountPlan {
+  programDir: string;
+  predictionsDir: string;
+  referenceDir: string;
+  outputDir: string;
+}
+
+/** A scorer's view: its program, the predictions and the reference read-only; only its own /output writable. */
+export function scorerMounts(plan: ScorerMountPlan): Mount[] {
+  return [
+    { source: plan.programDir, target: SCORER_INSIDE.dir },
+    { source: plan.predictionsDir, target: SCORER_INSIDE.predictions },
+    { source: plan.referenceDir, target: SCORER_INSIDE.reference },
+    { source: plan.outputDir, target: SCORER_INSIDE.output, writable: true },
+  ];
 }
 
 /** Options for `bwrap --args FD`: passed through a pipe so /proc/1/cmdline inside shows none of them. */
@@ -84,10 +147,10 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
   }
   for (const file of HOST_ETC) args.push('--ro-bind-try', file, file);
   args.push(
-    '--ro-bind', plan.jobFiles.passwd, '/etc/passwd',
-    '--ro-bind', plan.jobFiles.group, '/etc/group',
-    '--ro-bind', plan.jobFiles.hosts, '/etc/hosts',
-    '--ro-bind', plan.jobFiles.nsswitch, '/etc/nsswitch.conf',
+    '--ro-bind', plan.etcFiles.passwd, '/etc/passwd',
+    '--ro-bind', plan.etcFiles.group, '/etc/group',
+    '--ro-bind', plan.etcFiles.hosts, '/etc/hosts',
+    '--ro-bind', plan.etcFiles.nsswitch, '/etc/nsswitch.conf',
     '--proc', '/proc',
     '--dev', '/dev',
     '--size', String(plan.tmpBytes), '--tmpfs', '/dev/shm',
@@ -97,13 +160,10 @@ export function bwrapArgs(plan: BwrapPlan): string[] {
     '--size', String(plan.tmpBytes), '--tmpfs', INSIDE.tmp,
     '--ro-bind', plan.venvDir, INSIDE.venv,
     '--ro-bind', plan.launcherPath, INSIDE.launcher,
-    '--ro-bind', plan.submissionDir, INSIDE.submission,
-    '--bind', plan.outputDir, INSIDE.output,
-    '--ro-bind', plan.jobFiles.config, insideConfigPath(plan.jobFiles.config),
   );
-  if (plan.relaySocket) args.push('--bind', plan.relaySocket, INSIDE.relaySocket);
+  for (const mount of plan.mounts) args.push(mount.writable ? '--bind' : '--ro-bind', mount.source, mount.target);
   args.push(
-    '--chdir', INSIDE.submission,
+    '--chdir', plan.chdir,
     // The root and /dev are tmpfs mounts without a size cap: nothing may be written there.
     '--remount-ro', '/dev',
     '--remount-ro', '/',
@@ -121,8 +181,10 @@ export function insideConfigPath(hostConfig: string): string {
 export interface SandboxEnvInput {
   /** The request's variables (MLFLOW_RUN_ID, MLFLOW_EXPERIMENT_ID, ...). */
   requestEnv: Record<string, string>;
-  /** What MLFLOW_TRACKING_URI says inside. */
-  trackingUri: string;
+  /** What MLFLOW_TRACKING_URI says inside; absent (a scorer): no MLFLOW_* variable at all. */
+  trackingUri?: string;
+  /** LEADERBOARD_DATA_DIR: where a benchmark's public data is, for jobs on one. */
+  dataDir?: string;
   /** CUDA_VISIBLE_DEVICES, when a GPU is passed through. */
   cudaVisibleDevices?: string;
   home: string;
@@ -145,10 +207,13 @@ export function sandboxEnv(input: SandboxEnvInput): Record<string, string> {
     PYTHONUNBUFFERED: '1',
     PYTHONDONTWRITEBYTECODE: '1',
     MPLCONFIGDIR: input.home,
-    MLFLOW_TRACKING_URI: input.trackingUri,
-    // The sandbox has no route out; usage telemetry would only time out.
-    MLFLOW_DISABLE_TELEMETRY: 'true',
   });
+  if (input.trackingUri !== undefined) {
+    env.MLFLOW_TRACKING_URI = input.trackingUri;
+    // The sandbox has no route out; usage telemetry would only time out.
+    env.MLFLOW_DISABLE_TELEMETRY = 'true';
+  }
+  if (input.dataDir !== undefined) env.LEADERBOARD_DATA_DIR = input.dataDir;
   if (input.cudaVisibleDevices !== undefined) env.CUDA_VISIBLE_DEVICES = input.cudaVisibleDevices;
   return env;
 }
@@ -193,13 +258,13 @@ export function setprivArgs(uid: number, gid: number): string[] {
   ];
 }
 
-/** Files the sandbox's /etc gets, so Python can name its user and resolve the tracking host. */
-export function jobFileContents(uid: number, gid: number, trackingHost: string): Record<keyof Omit<JobFiles, 'config'>, string> {
+/** Files the sandbox's /etc gets, so Python can name its user and resolve the tracking host (if any). */
+export function jobFileContents(uid: number, gid: number, trackingHost?: string, user = 'job'): Record<keyof EtcFiles, string> {
   const hosts = ['127.0.0.1 localhost'];
-  if (trackingHost !== 'localhost' && !isIP(trackingHost)) hosts.push(`127.0.0.1 ${trackingHost}`);
+  if (trackingHost !== undefined && trackingHost !== 'localhost' && !isIP(trackingHost)) hosts.push(`127.0.0.1 ${trackingHost}`);
   return {
-    passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\njob:x:${uid}:${gid}:LeadersBoard job:/tmp:/usr/sbin/nologin\n`,
-    group: `root:x:0:\njob:x:${gid}:\n`,
+    passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\n${user}:x:${uid}:${gid}:LeadersBoard ${user}:/tmp:/usr/sbin/nologin\n`,
+    group: `root:x:0:\n${user}:x:${gid}:\n`,
     hosts: `${hosts.join('\n')}\n`,
     nsswitch: 'passwd: files\ngroup: files\nhosts: files\n',
   };

@@ -15,12 +15,12 @@ export interface LauncherCall {
   python: string;
   launcher: string;
   entrypoint: string;
-  config: string;
-  output: string;
+  /** A job's `--config C --output O`, or the whole argument list of the entrypoint (a scorer's). */
+  args: { config: string; output: string } | string[];
   relay?: { socket: string; port: number };
 }
 
-/** `python launcher.py ...`: how both runners start a job. */
+/** `python launcher.py ...`: how the runners start a job and the scorers a scorer. */
 export function launcherCommand(call: LauncherCall): string[] {
   const command = [
     call.python,
@@ -29,10 +29,9 @@ export function launcherCommand(call: LauncherCall): string[] {
     call.launcher,
     // `=`: a value starting with "-" stays a value.
     `--entrypoint=${call.entrypoint}`,
-    `--config=${call.config}`,
-    `--output=${call.output}`,
     `--status-fd=${STATUS_FD}`,
   ];
   if (call.relay) command.push(`--relay-socket=${call.relay.socket}`, `--relay-port=${call.relay.port}`);
-  return command;
+  if (Array.isArray(call.args)) return [...command, '--', ...call.args];
+  return [...command, `--config=${call.args.config}`, `--output=${call.args.output}`];
 }

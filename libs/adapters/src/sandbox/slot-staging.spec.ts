@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { SlotStaging } from './slot-staging';
@@ -34,5 +34,26 @@ describe('SlotStaging', () => {
     expect(await mode(path.join(to, 'shared', 'inner'))).toBe(0o755);
     // The link target outside the output keeps its mode: nothing followed the link.
     expect(await mode(outside)).toBe(0o4755);
+  });
+
+  it('stages a benchmark\'s data readable to the sandbox: links where others may read, copies (0444) where not', async () => {
+    const data = path.join(root, 'public');
+    await mkdir(path.join(data, 'images'), { recursive: true });
+    await writeFile(path.join(data, 'open.csv'), 'a\n');
+    await chmod(path.join(data, 'open.csv'), 0o644);
+    await writeFile(path.join(data, 'images', 'closed.npy'), 'b');
+    await chmod(path.join(data, 'images', 'closed.npy'), 0o600);
+    await mkdir(path.join(root, 'stage'));
+    const staging = await SlotStaging.create(path.join(root, 'stage'), 0);
+
+    await staging.stageData(data);
+
+    const open = await stat(path.join(staging.data, 'open.csv'));
+    expect(open.ino).toBe((await stat(path.join(data, 'open.csv'))).ino);
+    const closed = await stat(path.join(staging.data, 'images', 'closed.npy'));
+    expect(closed.ino).not.toBe((await stat(path.join(data, 'images', 'closed.npy'))).ino);
+    expect(closed.mode & 0o777).toBe(0o444);
+    expect(await readFile(path.join(staging.data, 'images', 'closed.npy'), 'utf8')).toBe('b');
+    expect((await stat(path.join(data, 'images', 'closed.npy'))).mode & 0o777).toBe(0o600);
   });
 });

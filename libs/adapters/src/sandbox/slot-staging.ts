@@ -10,9 +10,12 @@ export class SlotStaging {
   readonly submission: string;
   readonly output: string;
   readonly etc: string;
+  /** A benchmark's public data, for jobs on one. */
+  readonly data: string;
 
   private constructor(readonly dir: string) {
     this.submission = path.join(dir, 'submission');
+    this.data = path.join(dir, 'data');
     this.output = path.join(dir, 'output');
     this.etc = path.join(dir, 'etc');
   }
@@ -34,6 +37,11 @@ export class SlotStaging {
   /** Hard links of the submission's files (a copy across filesystems); dirs made afresh, readable to the job. */
   async stageSubmission(from: string): Promise<void> {
     await mirror(from, this.submission);
+  }
+
+  /** The benchmark's public/ as hard links (copies where the sandbox uid could not read the file). */
+  async stageData(from: string): Promise<void> {
+    await mirror(from, this.data);
   }
 
   /**
@@ -61,7 +69,12 @@ export class SlotStaging {
   }
 }
 
-async function mirror(from: string, to: string): Promise<void> {
+/**
+ * Rebuilds the tree `from` at `to`: dirs made afresh (0755), files hard-linked, symlinks copied as
+ * they are (they resolve inside the sandbox, where no host path exists). A file others may not read
+ * is copied instead (0444): the sandbox uid must read it wherever the source lives.
+ */
+export async function mirror(from: string, to: string): Promise<void> {
   const stats = await lstat(from);
   if (!stats.isDirectory()) throw new Error(`${from} is not a directory`);
   await mkdir(to);
@@ -76,14 +89,20 @@ async function mirror(from: string, to: string): Promise<void> {
 }
 
 async function linkOrCopy(source: string, target: string): Promise<void> {
+  // A link shares the inode, mode and owner: readable to others, or a copy that is.
+  if (((await lstat(source)).mode & 0o004) === 0) return copyReadable(source, target);
   try {
     await link(source, target);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw error;
-    await copyFile(source, target);
-    await chmod(target, 0o444);
+    await copyReadable(source, target);
   }
+}
+
+async function copyReadable(source: string, target: string): Promise<void> {
+  await copyFile(source, target);
+  await chmod(target, 0o444);
 }
 
 /** Files and folders below `dir` keep only their rwx bits; links are not followed. */

@@ -4,10 +4,9 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { JOB_OPEN_FILES, sandboxEnv } from './bwrap-args';
+import { sandboxEnv } from './bwrap-args';
 import { findLauncher, launcherCommand } from './launcher';
-import { classifyOutcome, parseLauncherReport, readLogTail } from './outcome';
-import { killGroup, supervise } from './supervised-process';
+import { runUnsandboxed } from './unsandboxed-chain';
 
 export interface UnsandboxedOptions {
   /** The venv's python. */
@@ -17,8 +16,6 @@ export interface UnsandboxedOptions {
   /** Default: python/launcher.py of this checkout. */
   launcherPath?: string;
 }
-
-const MB = 2 ** 20;
 
 /**
  * SANDBOX=none: the same launcher, run as the worker's own user with no isolation at all. It gets
@@ -46,52 +43,26 @@ export class UnsandboxedRunner extends SandboxRunnerPort {
           requestEnv: request.env,
           trackingUri: this.options.trackingUri,
           cudaVisibleDevices: request.gpu,
+          // No sandbox, no staging: the benchmark's public data where it is.
+          dataDir: request.dataDir,
           home,
           path: `${path.dirname(this.options.pythonBin)}:/usr/local/bin:/usr/bin:/bin`,
         }),
         TMPDIR: home,
       };
-      const command = [
-        'prlimit',
-        '--core=0',
-        `--data=${limits.memoryMb * MB}`,
-        `--nproc=${limits.pidsMax}`,
-        `--nofile=${JOB_OPEN_FILES}`,
-        '--',
-        ...launcherCommand({
+      return await runUnsandboxed({
+        command: launcherCommand({
           python: this.options.pythonBin,
           launcher: this.launcherPath,
           entrypoint: request.entrypoint,
-          config: request.configPath,
-          output: request.outputDir,
+          args: { config: request.configPath, output: request.outputDir },
         }),
-      ];
-      const exit = await supervise({
-        command: command[0],
-        args: command.slice(1),
         env,
         cwd: request.submissionDir,
-        logFd: log.fd,
-        timeoutMs: limits.timeoutSeconds * 1000,
-        abort,
-        killTree: async (child) => killGroup(child),
-      });
-      if (exit.spawnError) return { kind: 'sandbox_error', message: `could not start the job: ${exit.spawnError.message}` };
-      // Children the job left running in its process group go with it.
-      killGroup(exit);
-      return classifyOutcome(
-        {
-          timedOut: exit.timedOut,
-          aborted: exit.aborted,
-          // No sandbox to come up: once spawned, the launcher runs the code (127 if it cannot).
-          started: true,
-          report: parseLauncherReport(exit.status),
-          exitCode: exit.exitCode,
-          signal: exit.signal,
-          logTail: await readLogTail(request.logPath, logStart),
-        },
         limits,
-      );
+        log: { path: request.logPath, fd: log.fd, start: logStart },
+        abort,
+      });
     } finally {
       await log.close();
       await rm(home, { recursive: true, force: true });
