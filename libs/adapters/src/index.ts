@@ -15,3 +15,5 @@ export * from './filesystem/prepare-directories';
 export * from './sandbox';
 export * from './redis/redis-login-throttle.adapter';
 export * from './support/strict-json';
+export * from './redis/redis-leaderboard.adapter';
+export * from './benchmarks/filesystem-benchmark-catalog';
