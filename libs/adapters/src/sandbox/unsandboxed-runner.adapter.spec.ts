@@ -15,7 +15,7 @@ let root: string;
 let runner: UnsandboxedRunner;
 let counter = 0;
 
-async function runJob(code: string, options: { limits?: Partial<typeof limits>; abort?: AbortSignal } = {}): Promise<{ outcome: SandboxOutcome; log: string; outputDir: string; seconds: number }> {
+async function runJob(code: string, options: { limits?: Partial<typeof limits>; abort?: AbortSignal; dataDir?: string } = {}): Promise<{ outcome: SandboxOutcome; log: string; outputDir: string; seconds: number }> {
   const name = `job-${++counter}`;
   const submissionDir = path.join(root, name, 'submission');
   const outputDir = path.join(root, name, 'output');
@@ -35,6 +35,7 @@ async function runJob(code: string, options: { limits?: Partial<typeof limits>; 
       logPath,
       env: { MLFLOW_RUN_ID: 'run-9' },
       limits: { ...limits, ...options.limits },
+      dataDir: options.dataDir,
     },
     options.abort ?? new AbortController().signal,
   );
@@ -55,6 +56,12 @@ afterAll(async () => {
 describe('UnsandboxedRunner', () => {
   it('self-checks, saying there is no sandbox', async () => {
     expect(await runner.selfCheck()).toMatch(/^no sandbox \(SANDBOX=none\): python 3\.\d+\.\d+/);
+  });
+
+  it('points LEADERBOARD_DATA_DIR at a benchmark\'s public dir where it is, and sets none without one', async () => {
+    const code = 'import os\nprint(os.environ.get("LEADERBOARD_DATA_DIR"))\n';
+    expect((await runJob(code, { dataDir: '/srv/benchmarks/b/public' })).log).toBe('/srv/benchmarks/b/public\n');
+    expect((await runJob(code)).log).toBe('None\n');
   });
 
   it('runs the entrypoint in the submission dir with the scrubbed environment', async () => {
