@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadConfig } from '@app/adapters';
+import { ConfigError, loadBenchmarkCatalog, loadConfig } from '@app/adapters';
 import { createApiApp } from './app.factory';
 
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig(process.env, { requireTokens: true });
+    // Checked here so a bad DEFAULT_BENCHMARK is one line; a broken benchmark folder is only reported.
+    for (const problem of loadBenchmarkCatalog(config).problems()) new Logger('Benchmarks').warn(problem);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(`configuration error: ${error.message}`);

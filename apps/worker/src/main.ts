@@ -1,6 +1,6 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppConfig, ConfigError, loadConfig, prepareDirectories } from '@app/adapters';
+import { AppConfig, ConfigError, loadBenchmarkCatalog, loadConfig, prepareDirectories } from '@app/adapters';
 import { SandboxRunnerPort } from '@app/domain';
 import { WorkerLifecycle } from './worker.lifecycle';
 import { WorkerModule } from './worker.module';
@@ -18,6 +18,8 @@ async function main(): Promise<void> {
   try {
     config = loadConfig(process.env, { requireTokens: false });
     await prepareDirectories(config);
+    // A broken benchmark folder is reported, never fatal: jobs on it fail with the same reason.
+    for (const problem of loadBenchmarkCatalog(config).problems()) logger.warn(problem);
   } catch (error) {
     if (error instanceof ConfigError) fail(`configuration error: ${error.message}`);
     throw error;

@@ -1,10 +1,27 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AdaptersModule, AppConfig, WorkerRegistry } from '@app/adapters';
-import { ClockPort, ExecuteJob, JobQueuePort, JobStatusPort, ReapJobs, SandboxRunnerPort, StoragePort, TrackingPort } from '@app/domain';
+import {
+  BenchmarkCatalogPort,
+  ClockPort,
+  ExecuteJob,
+  JobQueuePort,
+  JobStatusPort,
+  LeaderboardPort,
+  Ranking,
+  ReapJobs,
+  SandboxRunnerPort,
+  ScoreJob,
+  ScorerPort,
+  StoragePort,
+  TrackingPort,
+} from '@app/domain';
 import { JobProcessor } from './job.processor';
 import { Reaper } from './reaper';
-import { createSandboxRunner } from './sandbox.provider';
+import { createSandboxRunner, createScorer } from './sandbox.provider';
+
+/** The scoring side of ExecuteJob, as one injectable. */
+export const RANKING = Symbol('Ranking');
 import { WorkerLifecycle } from './worker.lifecycle';
 
 /** The worker's application context: the shared adapters, the sandbox, and the queue consumer. */
@@ -16,17 +33,27 @@ export class WorkerModule {
       imports: [AdaptersModule.forRoot(config)],
       providers: [
         { provide: SandboxRunnerPort, useFactory: () => createSandboxRunner(config) },
+        { provide: ScorerPort, useFactory: () => createScorer(config) },
+        {
+          provide: RANKING,
+          useFactory: (benchmarks: BenchmarkCatalogPort, scorer: ScorerPort, board: LeaderboardPort): Ranking => ({
+            benchmarks,
+            scoring: new ScoreJob(scorer),
+            board,
+          }),
+          inject: [BenchmarkCatalogPort, ScorerPort, LeaderboardPort],
+        },
         {
           provide: ExecuteJob,
-          useFactory: (status: JobStatusPort, storage: StoragePort, tracking: TrackingPort, sandbox: SandboxRunnerPort, clock: ClockPort) =>
-            new ExecuteJob(status, storage, tracking, sandbox, clock, {
+          useFactory: (status: JobStatusPort, storage: StoragePort, tracking: TrackingPort, sandbox: SandboxRunnerPort, clock: ClockPort, ranking: Ranking) =>
+            new ExecuteJob(status, storage, tracking, sandbox, clock, ranking, {
               experimentName: config.experimentName,
               limits: {
                 small: { timeoutSeconds: config.jobTimeoutSeconds.small, memoryMb: config.jobMemoryMb.small, pidsMax: config.jobPidsMax },
                 medium: { timeoutSeconds: config.jobTimeoutSeconds.medium, memoryMb: config.jobMemoryMb.medium, pidsMax: config.jobPidsMax },
               },
             }),
-          inject: [JobStatusPort, StoragePort, TrackingPort, SandboxRunnerPort, ClockPort],
+          inject: [JobStatusPort, StoragePort, TrackingPort, SandboxRunnerPort, ClockPort, RANKING],
         },
         {
           provide: ReapJobs,

@@ -1,6 +1,18 @@
 import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { CancelSignalPort, ClockPort, IdPort, JobQueuePort, JobStatusPort, LoginThrottlePort, StoragePort, TrackingPort } from '@app/domain';
+import {
+  BenchmarkCatalogPort,
+  CancelSignalPort,
+  ClockPort,
+  IdPort,
+  JobQueuePort,
+  JobStatusPort,
+  LeaderboardPort,
+  LoginThrottlePort,
+  StoragePort,
+  TrackingPort,
+} from '@app/domain';
+import { loadBenchmarkCatalog } from './benchmarks/load-catalog';
 import { BullMqJobQueueAdapter } from './bullmq/bullmq-job-queue.adapter';
 import { AppConfig } from './config/app-config';
 import { FileSystemStorageAdapter } from './filesystem/filesystem-storage.adapter';
@@ -8,6 +20,7 @@ import { MlflowTrackingAdapter } from './mlflow/mlflow-tracking.adapter';
 import { RedisCancelSignalAdapter } from './redis/redis-cancel-signal.adapter';
 import { createRedisClient } from './redis/redis-client';
 import { RedisJobStatusAdapter } from './redis/redis-job-status.adapter';
+import { RedisLeaderboardAdapter } from './redis/redis-leaderboard.adapter';
 import { RedisLoginThrottleAdapter } from './redis/redis-login-throttle.adapter';
 import { CryptoIdAdapter } from './system/crypto-id.adapter';
 import { SystemClockAdapter } from './system/system-clock.adapter';
@@ -37,6 +50,8 @@ export class AdaptersModule {
         { provide: AppConfig, useValue: config },
         { provide: Redis, useFactory: () => createRedisClient(config.redisUrl) },
         { provide: JobStatusPort, useFactory: (redis: Redis) => new RedisJobStatusAdapter(redis, config.redisPrefix), inject: [Redis] },
+        { provide: LeaderboardPort, useFactory: (redis: Redis) => new RedisLeaderboardAdapter(redis, config.redisPrefix), inject: [Redis] },
+        { provide: BenchmarkCatalogPort, useFactory: () => loadBenchmarkCatalog(config) },
         { provide: CancelSignalPort, useFactory: (redis: Redis) => new RedisCancelSignalAdapter(redis, config.redisPrefix), inject: [Redis] },
         {
           provide: LoginThrottlePort,
@@ -61,7 +76,7 @@ export class AdaptersModule {
         { provide: ClockPort, useClass: SystemClockAdapter },
         ConnectionCloser,
       ],
-      exports: [AppConfig, Redis, CancelSignalPort, LoginThrottlePort, JobStatusPort, JobQueuePort, StoragePort, TrackingPort, IdPort, ClockPort],
+      exports: [AppConfig, Redis, BenchmarkCatalogPort, LeaderboardPort, CancelSignalPort, LoginThrottlePort, JobStatusPort, JobQueuePort, StoragePort, TrackingPort, IdPort, ClockPort],
     };
   }
 }

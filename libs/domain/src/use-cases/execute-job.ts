@@ -5,13 +5,14 @@ import { Scores } from '../model/scores';
 import { BenchmarkCatalogPort } from '../ports/benchmark-catalog.port';
 import { LeaderboardPort } from '../ports/leaderboard.port';
 import { deepMerge, flattenConfig } from '../model/deep-merge';
-import { formatMemory, LimitsByClass } from '../model/run-limits';
+import { LimitsByClass } from '../model/run-limits';
 import { PlatformRunTags } from '../model/run-keys';
 import { ClockPort } from '../ports/clock.port';
 import { JobStatusPort } from '../ports/job-status.port';
 import { SandboxOutcome, SandboxRunnerPort } from '../ports/sandbox-runner.port';
 import { RunFiles, StoragePort } from '../ports/storage.port';
 import { RunStatus, TrackedRun, TrackingPort } from '../ports/tracking.port';
+import { describeFailure } from './describe-failure';
 import { ScoreJob } from './score-job';
 
 /** Why a run was stopped from outside: a user's cancel, or the worker shutting down (requeue). */
@@ -200,27 +201,4 @@ function endingOf(outcome: SandboxOutcome, stop: AbortSignal): Ending {
   if (outcome.kind === 'aborted') return { runStatus: 'KILLED', jobStatus: 'cancelled', errorMessage: 'cancelled while running' };
   if (outcome.kind === 'succeeded') return { runStatus: 'FINISHED', jobStatus: 'completed', errorMessage: null };
   return { runStatus: 'FAILED', jobStatus: 'failed', errorMessage: describeFailure(outcome) };
-}
-
-/** The error_message a person reads for a run that did not succeed. */
-export function describeFailure(outcome: Exclude<SandboxOutcome, { kind: 'succeeded' } | { kind: 'aborted' }>): string {
-  switch (outcome.kind) {
-    case 'timeout':
-      return `timeout after ${outcome.seconds} s`;
-    case 'out_of_memory':
-      return `out of memory (limit ${formatMemory(outcome.limitMb)})`;
-    case 'process_limit':
-      return `process limit reached (at most ${outcome.pidsMax} processes)`;
-    case 'exit_code':
-      return withTail(`exit code ${outcome.exitCode}`, outcome.stderrTail);
-    case 'signal':
-      return withTail(`killed by ${outcome.signal}`, outcome.stderrTail);
-    case 'sandbox_error':
-      return `sandbox could not start: ${outcome.message}`;
-  }
-}
-
-function withTail(head: string, tail: string): string {
-  const trimmed = tail.trim();
-  return trimmed ? `${head}: ${trimmed}` : head;
 }

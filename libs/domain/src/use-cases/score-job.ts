@@ -1,7 +1,7 @@
 import { Benchmark } from '../model/benchmark';
 import { parseScores, Scores } from '../model/scores';
 import { ScorerPort } from '../ports/scorer.port';
-import { describeFailure } from './execute-job';
+import { describeFailure } from './describe-failure';
 
 export type Scoring = { kind: 'scored'; scores: Scores } | { kind: 'failed'; message: string } | { kind: 'aborted' };
 
