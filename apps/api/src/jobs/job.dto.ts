@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
+import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
 import {
+  BENCHMARK_ID,
   Job,
   JOB_STATUSES,
   JobResults,
@@ -47,6 +48,21 @@ export class CreateJobBody {
   @IsOptional()
   @IsIn(RESOURCE_CLASSES, { message: `resource_class must be one of ${RESOURCE_CLASSES.join(', ')}` })
   resource_class?: ResourceClass;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    pattern: BENCHMARK_ID.source,
+    example: 'digits-anomaly',
+    description:
+      'The benchmark to score the job on (GET /benchmarks lists them). Left out: the server\'s DEFAULT_BENCHMARK, if one is set; ' +
+      'null: none, a plain experiment that is tracked in MLflow and ranked nowhere. An unknown or unavailable benchmark is a 400.',
+  })
+  // IsOptional lets null through: null is a meaningful value here (no benchmark).
+  @IsOptional()
+  @IsString({ message: 'benchmark must be a benchmark id (a string) or null' })
+  @Matches(BENCHMARK_ID, { message: 'benchmark must be a benchmark id: 1 to 64 lowercase letters, digits and dashes (GET /benchmarks lists them), or null' })
+  benchmark?: string | null;
 }
 
 export class ListJobsQuery {
@@ -86,6 +102,16 @@ export class JobResponse {
   @ApiProperty({ nullable: true, type: String }) started_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) finished_at!: string | null;
   @ApiProperty({ nullable: true, type: String, example: null }) error_message!: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'digits-anomaly', description: 'The benchmark the job is scored on; null for a plain experiment' })
+  benchmark!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    example: { image_AUROC: 0.93, image_average_precision: 0.88 },
+    description: 'Official scores, written by the benchmark\'s scorer after the job succeeded; null until then and for plain experiments',
+  })
+  scores!: Record<string, number> | null;
 
   static from(job: Job): JobResponse {
     return {
@@ -104,6 +130,8 @@ export class JobResponse {
       started_at: job.startedAt,
       finished_at: job.finishedAt,
       error_message: job.errorMessage,
+      benchmark: job.benchmark,
+      scores: job.scores,
     };
   }
 }
@@ -115,12 +143,35 @@ export class JobListResponse {
   @ApiProperty({ type: 'integer', minimum: 1 }) limit!: number;
 }
 
+const REPORTED = 'What the job\'s own code logged to its MLflow run: self-reported, shown for the author\'s use and never ranked.';
+
 export class JobResultsResponse {
   @ApiProperty() job_id!: string;
   @ApiProperty({ enum: JOB_STATUSES }) status!: string;
   @ApiProperty() run_id!: string;
   @ApiProperty() experiment_id!: string;
-  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { image_AUROC: 0.97 } }) metrics!: Record<string, number>;
+  @ApiProperty({ nullable: true, type: String, example: 'digits-anomaly', description: 'The benchmark the job is scored on; null for a plain experiment' })
+  benchmark!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    example: { image_AUROC: 0.93, image_average_precision: 0.88 },
+    description:
+      'OFFICIAL scores: computed by the benchmark\'s trusted scorer from the job\'s predictions and the hidden reference data; ' +
+      'the leaderboard ranks these. Null for a plain experiment, or when the job was not scored.',
+  })
+  scores!: Record<string, number> | null;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'number' }, example: { train_loss: 0.12, my_auroc: 0.99 }, description: REPORTED })
+  reported_metrics!: Record<string, number>;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'number' },
+    example: { train_loss: 0.12, my_auroc: 0.99 },
+    deprecated: true,
+    description: `DEPRECATED: the same as reported_metrics, kept for one release; read reported_metrics. ${REPORTED}`,
+  })
+  metrics!: Record<string, number>;
   @ApiProperty({ example: 'http://127.0.0.1:5010/#/experiments/1/runs/abc' }) mlflow_ui_link!: string;
   @ApiProperty({ example: 'http://127.0.0.1:5010/api/2.0/mlflow/runs/get?run_id=abc' }) mlflow_rest_link!: string;
 
@@ -130,7 +181,10 @@ export class JobResultsResponse {
       status: results.job.status,
       run_id: results.runId,
       experiment_id: results.experimentId,
-      metrics: results.metrics,
+      benchmark: results.benchmark,
+      scores: results.scores,
+      reported_metrics: results.reportedMetrics,
+      metrics: results.reportedMetrics,
       mlflow_ui_link: results.mlflowUiLink,
       mlflow_rest_link: results.mlflowRestLink,
     };

@@ -62,6 +62,7 @@ export class JobsController {
       submissionId: body.submission_id,
       config: body.config,
       resourceClass: body.resource_class,
+      benchmark: body.benchmark,
       idempotencyKey,
     });
     if (!created) response.setHeader('Idempotent-Replayed', 'true');
@@ -124,7 +125,12 @@ export class JobsController {
   }
 
   @Get(':id/results')
-  @ApiOperation({ summary: 'A job\'s metrics and MLflow links' })
+  @ApiOperation({
+    summary: 'A job\'s scores, its own metrics and MLflow links',
+    description:
+      '`scores` are the official ones, computed by the benchmark\'s scorer and ranked on the leaderboard. ' +
+      '`reported_metrics` are whatever the job\'s code logged itself: never ranked. `metrics` is a deprecated alias of `reported_metrics`.',
+  })
   @ApiOkResponse({ type: JobResultsResponse })
   @ApiErrors(403, 404, 409, 503)
   async results(@CurrentCaller() caller: Caller, @Param('id') jobId: string): Promise<JobResultsResponse> {
