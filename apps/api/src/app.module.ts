@@ -1,10 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { AdaptersModule, AppConfig } from '@app/adapters';
+import { BenchmarksAdminController } from './admin/benchmarks-admin.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { LoginGate } from './auth/login-gate';
 import { TokenAuthenticator } from './auth/token-authenticator';
 import { AllExceptionsFilter } from './errors/all-exceptions.filter';
+import { BenchmarksController } from './benchmarks/benchmarks.controller';
 import { HealthChecks } from './health/health-checks';
 import { HealthController } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
@@ -18,7 +20,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [AdaptersModule.forRoot(config)],
-      controllers: [SubmissionsController, JobsController, HealthController],
+      controllers: [SubmissionsController, JobsController, BenchmarksController, BenchmarksAdminController, HealthController],
       providers: [
         ...useCaseProviders,
         TokenAuthenticator,

@@ -1,6 +1,7 @@
 import { Provider } from '@nestjs/common';
 import { AppConfig } from '@app/adapters';
 import {
+  BenchmarkCatalogPort,
   CancelJob,
   CancelSignalPort,
   ClockPort,
@@ -9,10 +10,14 @@ import {
   GetJobLogs,
   GetJobResults,
   GetJobStatus,
+  GetLeaderboard,
   IdPort,
   JobQueuePort,
   JobStatusPort,
+  LeaderboardPort,
+  ListBenchmarks,
   ListJobs,
+  RebuildLeaderboard,
   StoragePort,
   TrackingPort,
 } from '@app/domain';
@@ -31,9 +36,16 @@ export const useCaseProviders: Provider[] = [
   },
   {
     provide: EnqueueJob,
-    useFactory: (storage: StoragePort, status: JobStatusPort, queue: JobQueuePort, ids: IdPort, clock: ClockPort, config: AppConfig) =>
-      new EnqueueJob(storage, status, queue, ids, clock, config.rateLimit),
-    inject: [StoragePort, JobStatusPort, JobQueuePort, IdPort, ClockPort, AppConfig],
+    useFactory: (
+      storage: StoragePort,
+      status: JobStatusPort,
+      queue: JobQueuePort,
+      ids: IdPort,
+      clock: ClockPort,
+      catalog: BenchmarkCatalogPort,
+      config: AppConfig,
+    ) => new EnqueueJob(storage, status, queue, ids, clock, catalog, { limits: config.rateLimit, defaultBenchmark: config.defaultBenchmark }),
+    inject: [StoragePort, JobStatusPort, JobQueuePort, IdPort, ClockPort, BenchmarkCatalogPort, AppConfig],
   },
   {
     provide: CancelJob,
@@ -51,5 +63,20 @@ export const useCaseProviders: Provider[] = [
     provide: GetJobResults,
     useFactory: (jobs: GetJobStatus, tracking: TrackingPort, config: AppConfig) => new GetJobResults(jobs, tracking, config.mlflowPublicUri),
     inject: [GetJobStatus, TrackingPort, AppConfig],
+  },
+  {
+    provide: ListBenchmarks,
+    useFactory: (catalog: BenchmarkCatalogPort, board: LeaderboardPort) => new ListBenchmarks(catalog, board),
+    inject: [BenchmarkCatalogPort, LeaderboardPort],
+  },
+  {
+    provide: GetLeaderboard,
+    useFactory: (catalog: BenchmarkCatalogPort, board: LeaderboardPort) => new GetLeaderboard(catalog, board),
+    inject: [BenchmarkCatalogPort, LeaderboardPort],
+  },
+  {
+    provide: RebuildLeaderboard,
+    useFactory: (catalog: BenchmarkCatalogPort, status: JobStatusPort, board: LeaderboardPort) => new RebuildLeaderboard(catalog, status, board),
+    inject: [BenchmarkCatalogPort, JobStatusPort, LeaderboardPort],
   },
 ];

@@ -37,7 +37,18 @@ describe('health, docs and admin surfaces', () => {
     expect(ui.text).toContain('swagger-ui');
     const spec = (await request(api.server).get('/docs-json').expect(200)).body;
     expect(Object.keys(spec.paths).sort()).toEqual(
-      ['/healthz', '/jobs', '/jobs/{id}/cancel', '/jobs/{id}/logs', '/jobs/{id}/results', '/jobs/{id}/status', '/submissions'].sort(),
+      [
+        '/admin/benchmarks/{id}/leaderboard/rebuild',
+        '/benchmarks',
+        '/benchmarks/{id}/leaderboard',
+        '/healthz',
+        '/jobs',
+        '/jobs/{id}/cancel',
+        '/jobs/{id}/logs',
+        '/jobs/{id}/results',
+        '/jobs/{id}/status',
+        '/submissions',
+      ].sort(),
     );
     expect(Object.keys(spec.paths['/jobs'].post.responses).sort()).toEqual(['202', '400', '401', '403', '404', '413', '415', '429', '431', '503']);
     expect(Object.keys(spec.paths['/submissions'].post.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '413']));
