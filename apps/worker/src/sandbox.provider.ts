@@ -1,5 +1,5 @@
-import { AppConfig, BubblewrapSandboxRunner, UnsandboxedRunner } from '@app/adapters';
-import { SandboxRunnerPort } from '@app/domain';
+import { AppConfig, BubblewrapSandboxRunner, BubblewrapScorer, UnsandboxedRunner, UnsandboxedScorer } from '@app/adapters';
+import { SandboxRunnerPort, ScorerPort } from '@app/domain';
 
 /** The bubblewrap runner, or the unsandboxed one when SANDBOX=none was set on purpose. */
 export function createSandboxRunner(config: AppConfig): SandboxRunnerPort {
@@ -9,6 +9,16 @@ export function createSandboxRunner(config: AppConfig): SandboxRunnerPort {
   return new BubblewrapSandboxRunner({
     pythonBin: config.pythonBin,
     trackingUri: config.mlflowTrackingUri,
+    sandboxUidBase: config.sandboxUidBase,
+    workDir: config.workerWorkDir,
+  });
+}
+
+/** The benchmarks' scorer: in a bubblewrap sandbox of its own (uids above the job slots'), or unsandboxed with SANDBOX=none. */
+export function createScorer(config: AppConfig): ScorerPort {
+  if (config.sandbox === 'none') return new UnsandboxedScorer({ pythonBin: config.pythonBin });
+  return new BubblewrapScorer({
+    pythonBin: config.pythonBin,
     sandboxUidBase: config.sandboxUidBase,
     workDir: config.workerWorkDir,
   });
