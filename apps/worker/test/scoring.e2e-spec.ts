@@ -146,7 +146,7 @@ describe('worker: benchmarks scored by a trusted scorer in its own sandbox', () 
 
   it('ranks the scorer, not a job that shouts a huge number or writes the reserved keys (the relay refuses them)', async () => {
     const shouter = await submit(predicts('0.1', reference(), SELF_REPORTS), 'bob');
-    const job = await waitForJob(api, shouter, isFinished);
+    const job = await waitForJob(api, shouter, isFinished, 60_000, 'bob');
     expect(job.status).toBe('completed');
     const log = await logOf(shouter, 'bob');
     expect(log).not.toContain('LOGGED');
@@ -190,7 +190,7 @@ describe('worker: benchmarks scored by a trusted scorer in its own sandbox', () 
     });
     expect(await board('bob', '?all=true')).toEqual(before);
     // A second API on the same Redis whose MLflow is gone answers the same board.
-    const blind = await startApi({ ...api.env, MLFLOW_TRACKING_URI: `http://127.0.0.1:${await freePort()}` });
+    const blind = await startApi({ ...api.env, MLFLOW_TRACKING_URI: `http://127.0.0.1:${await freePort()}`, MLFLOW_PUBLIC_URI: api.config.mlflowPublicUri });
     try {
       const again = await request(blind.server).get('/benchmarks/tiny/leaderboard?all=true').set(auth('bob')).expect(200);
       expect(again.body).toEqual(before);

@@ -65,18 +65,24 @@ export interface JobView {
   error_message: string | null;
 }
 
-export async function jobStatus(api: RunningApi, jobId: string): Promise<JobView> {
-  return (await request(api.server).get(`/jobs/${jobId}/status`).set(auth('alice')).expect(200)).body;
+export async function jobStatus(api: RunningApi, jobId: string, user: 'alice' | 'bob' = 'alice'): Promise<JobView> {
+  return (await request(api.server).get(`/jobs/${jobId}/status`).set(auth(user)).expect(200)).body;
 }
 
 /** Polls the status route until `done` holds; fails with the last status seen. */
-export async function waitForJob(api: RunningApi, jobId: string, done: (job: JobView) => boolean, timeoutMs = 60_000): Promise<JobView> {
+export async function waitForJob(
+  api: RunningApi,
+  jobId: string,
+  done: (job: JobView) => boolean,
+  timeoutMs = 60_000,
+  user: 'alice' | 'bob' = 'alice',
+): Promise<JobView> {
   const deadline = Date.now() + timeoutMs;
-  let job = await jobStatus(api, jobId);
+  let job = await jobStatus(api, jobId, user);
   while (!done(job)) {
     if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job.status} (${job.error_message}) after ${timeoutMs} ms`);
     await sleep(200);
-    job = await jobStatus(api, jobId);
+    job = await jobStatus(api, jobId, user);
   }
   return job;
 }
