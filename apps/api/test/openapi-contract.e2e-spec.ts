@@ -4,6 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
+import { LeaderboardPort } from '@app/domain';
+import { BenchmarkFixture, writeBenchmarkFixture } from './benchmark-fixture';
 import { auth, RunningApi, startApi, TOKENS } from './harness';
 
 /** The project venv, found the way scripts/setup-python.sh makes it. */
@@ -38,13 +40,16 @@ interface OpenApi {
 describe('the OpenAPI document matches the live API', () => {
   let api: RunningApi;
   let document: OpenApi;
+  let fixture: BenchmarkFixture;
 
   beforeAll(async () => {
-    api = await startApi({ RATE_LIMIT_JOBS_PER_HOUR: '100000', RATE_LIMIT_CONCURRENT_JOBS: '100000' });
+    fixture = await writeBenchmarkFixture();
+    api = await startApi({ BENCHMARKS_DIR: fixture.dir, RATE_LIMIT_JOBS_PER_HOUR: '100000', RATE_LIMIT_CONCURRENT_JOBS: '100000' });
     document = (await request(api.server).get('/docs-json').expect(200)).body;
   });
   afterAll(async () => {
     await api?.close();
+    await fixture?.remove();
   });
 
   const operation = (route: string, method: string): Operation => document.paths[route][method];
@@ -56,6 +61,14 @@ describe('the OpenAPI document matches the live API', () => {
     expect(query('/jobs', 'limit')).toMatchObject({ type: 'integer', minimum: 1, maximum: 100 });
     expect(query('/jobs', 'all')).toMatchObject({ type: 'string', enum: ['true', 'false'] });
     expect(query('/jobs/{id}/logs', 'offset')).toMatchObject({ type: 'integer', minimum: 0, maximum: 2 ** 40 });
+    const board = '/benchmarks/{id}/leaderboard';
+    expect(query(board, 'all')).toMatchObject({ type: 'string', enum: ['true', 'false'] });
+    expect(query(board, 'limit')).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000, default: 50 });
+    expect(query(board, 'offset')).toMatchObject({ type: 'integer', minimum: 0, maximum: 1_000_000, default: 0 });
+    expect(query(board, 'format')).toMatchObject({ type: 'string', enum: ['json', 'csv'] });
+    const id = operation(board, 'get').parameters!.find((parameter) => parameter.in === 'path' && parameter.name === 'id')!.schema;
+    expect(id).toMatchObject({ type: 'string', pattern: '^[a-z0-9-]{1,64}$' });
+    expect(Object.keys(operation(board, 'get').responses['200'].content!).sort()).toEqual(['application/json', 'text/csv']);
     const { schemas } = document.components;
     expect(schemas.CreateJobBody.properties!.submission_id).toMatchObject({ type: 'string', minLength: 1, maxLength: 64 });
     expect(schemas.CreateJobBody.additionalProperties).toBe(false);
@@ -89,6 +102,12 @@ describe('the OpenAPI document matches the live API', () => {
       .attach('files', Buffer.from('lr: 0.1\n'), 'config.yaml')
       .expect(201);
     const job = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submission.body.submission_id }).expect(202);
+    // A board with rows, so that generated reads of it are checked against the row schema.
+    const scores = { auroc: 0.5, ap: 0.25 };
+    await api.app.get(LeaderboardPort).record(
+      { benchmarkId: 'alpha', jobId: job.body.job_id, userId: 'alice', submissionId: submission.body.submission_id, score: 0.5, scores, finishedAt: new Date().toISOString(), runId: 'r', experimentId: '1' },
+      'desc',
+    );
 
     const work = await mkdtemp(path.join(tmpdir(), 'lb-contract-'));
     try {
@@ -97,7 +116,8 @@ describe('the OpenAPI document matches the live API', () => {
         configFile,
         [
           '[dictionaries.jobs]',
-          `values = ["${job.body.job_id}"]`,
+          // Job ids and benchmark ids share the path parameter name `id`.
+          `values = ["${job.body.job_id}", "alpha", "broken"]`,
           '[dictionaries.submissions]',
           `values = ["${submission.body.submission_id}"]`,
           '[parameters]',
