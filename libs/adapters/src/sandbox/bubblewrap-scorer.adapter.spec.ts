@@ -73,7 +73,7 @@ interface Scored {
 
 async function score(
   program: string,
-  options: { predictions?: (dir: string) => Promise<void>; timeoutSeconds?: number; using?: BubblewrapScorer } = {},
+  options: { predictions?: (dir: string) => Promise<void>; timeoutSeconds?: number; memoryMb?: number; abort?: AbortSignal; using?: BubblewrapScorer } = {},
 ): Promise<Scored> {
   const jobId = `score-${process.pid}-${++counter}`;
   const predictionsDir = path.join(root, 'artifacts', jobId);
@@ -90,9 +90,9 @@ async function score(
       predictionsDir,
       referenceDir: path.join(root, 'benchmarks', 'bench', 'reference'),
       logPath,
-      limits: { timeoutSeconds: options.timeoutSeconds ?? 20, memoryMb: 256 },
+      limits: { timeoutSeconds: options.timeoutSeconds ?? 20, memoryMb: options.memoryMb ?? 256 },
     },
-    new AbortController().signal,
+    options.abort ?? new AbortController().signal,
   );
   return { run, log: await readFile(logPath, 'utf8').catch(() => '') };
 }
@@ -194,6 +194,21 @@ describe('BubblewrapScorer', () => {
     const { run } = await score('import time\ntime.sleep(30)\n', { timeoutSeconds: 1 });
     expect(run).toEqual({ outcome: { kind: 'timeout', seconds: 1 }, scoresJson: null });
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('stops a scorer at its memory limit', async () => {
+    const { run } = await score('chunks = []\nwhile True:\n    chunks.append(b"x" * (16 * 2**20))\n', { memoryMb: 128 });
+    expect(run.scoresJson).toBeNull();
+    // A cgroup: out_of_memory; rlimits only (not root): the MemoryError of RLIMIT_DATA.
+    if (process.getuid?.() === 0) expect(run.outcome).toEqual({ kind: 'out_of_memory', limitMb: 128 });
+    else expect(run.outcome).toMatchObject({ kind: 'exit_code', stderrTail: expect.stringContaining('MemoryError') });
+  });
+
+  it('stops on abort', async () => {
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 500);
+    const { run } = await score('import time\ntime.sleep(30)\n', { abort: abort.signal });
+    expect(run).toEqual({ outcome: { kind: 'aborted' }, scoresJson: null });
   });
 
   it('returns no scores when the scorer wrote none', async () => {
