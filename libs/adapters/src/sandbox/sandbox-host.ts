@@ -48,10 +48,6 @@ export class SandboxHost {
     this.seccomp = hostSeccompFilter();
   }
 
-  get workDir(): string {
-    return this.options.workDir;
-  }
-
   /** The lowest slot no run holds: at most as many as run at once. */
   takeSlot(): number {
     let slot = 0;
