@@ -355,3 +355,29 @@ describe('benchmarks and leaderboards (real app, real Redis, real MLflow)', () =
     await request(api.server).get('/admin/benchmarks/gamma/leaderboard/rebuild').set(auth('admin')).expect(405);
   });
 });
+
+describe('DEFAULT_BENCHMARK (real app, real Redis)', () => {
+  let fixture: BenchmarkFixture;
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    fixture = await writeBenchmarkFixture();
+    api = await startApi({ BENCHMARKS_DIR: fixture.dir, DEFAULT_BENCHMARK: 'delta' });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await fixture?.remove();
+  });
+
+  it('scores a job that names no benchmark on the default one; null still opts out', async () => {
+    const upload = await request(api.server).post('/submissions').set(auth('alice')).attach('files', Buffer.from('print(1)'), 'main.py').expect(201);
+    const submissionId: string = upload.body.submission_id;
+    const defaulted = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submissionId }).expect(202);
+    expect(defaulted.body.benchmark).toBe('delta');
+    const named = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submissionId, benchmark: 'delta' }).expect(202);
+    expect(named.headers['idempotent-replayed']).toBe('true');
+    expect(named.body.job_id).toBe(defaulted.body.job_id);
+    const plain = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submissionId, benchmark: null }).expect(202);
+    expect(plain.body.benchmark).toBeNull();
+  });
+});
