@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BENCHMARK_ID } from '@app/domain';
+import { SCORER_UID_OFFSET } from '../sandbox/bubblewrap-scorer.adapter';
 import { ConfigError } from './config-error';
 import { Env, readChoice, readInt, readList, readString, readUrl } from './env-readers';
 
@@ -167,9 +168,16 @@ function readUidBase(env: Env, slots: number): number {
     if (env[old]?.trim()) throw new ConfigError(`${old} was replaced by SANDBOX_UID_BASE (slot N runs as uid and gid base+N); rename it`);
   }
   const base = readInt(env, 'SANDBOX_UID_BASE', 200000, 1000);
-  const last = base + slots - 1;
-  if (last > 2 ** 31 - 2 || (base <= 65534 && last >= 65534)) {
-    throw new ConfigError(`SANDBOX_UID_BASE (${base}) + ${slots} slots must stay below 2147483647 and not include 65534 (nobody)`);
+  // Jobs run as base+slot, scorers as base+SCORER_UID_OFFSET+slot: the two ranges must not meet.
+  if (slots > SCORER_UID_OFFSET) {
+    throw new ConfigError(`WORKER_CONCURRENCY (${slots}) must be at most ${SCORER_UID_OFFSET}: job and scorer uids would overlap`);
+  }
+  const last = base + SCORER_UID_OFFSET + slots - 1;
+  const hitsNobody = (from: number) => from <= 65534 && from + slots - 1 >= 65534;
+  if (last > 2 ** 31 - 2 || hitsNobody(base) || hitsNobody(base + SCORER_UID_OFFSET)) {
+    throw new ConfigError(
+      `SANDBOX_UID_BASE (${base}) + ${slots} slots (jobs) and + ${SCORER_UID_OFFSET} + ${slots} slots (scorers) must stay below 2147483647 and not include 65534 (nobody)`,
+    );
   }
   return base;
 }

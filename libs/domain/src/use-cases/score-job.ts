@@ -30,6 +30,8 @@ export class ScoreJob {
     );
     const { outcome } = run;
     if (outcome.kind === 'aborted') return { kind: 'aborted' };
+    // The scorer's own sandbox errors (a scores.json that is a link, predictions too big to stage) say it all.
+    if (outcome.kind === 'sandbox_error') return failed(outcome.message);
     if (outcome.kind !== 'succeeded') return failed(describeFailure(outcome));
     if (run.scoresJson === null) return failed('the scorer wrote no scores.json');
     const parsed = parseScores(run.scoresJson, benchmark.metric);

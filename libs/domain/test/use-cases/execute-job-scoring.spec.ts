@@ -81,6 +81,7 @@ describe('ExecuteJob on a benchmark', () => {
     [{ kind: 'timeout', seconds: 60 }, null, 'scoring failed: timeout after 60 s'],
     [{ kind: 'out_of_memory', limitMb: 512 }, null, 'scoring failed: out of memory (limit 512 MiB)'],
     [{ kind: 'signal', signal: 'SIGSEGV', stderrTail: '' }, null, 'scoring failed: killed by SIGSEGV'],
+    [{ kind: 'sandbox_error', message: 'scores.json is a symbolic link, not a regular file' }, null, 'scoring failed: scores.json is a symbolic link, not a regular file'],
     [{ kind: 'succeeded' }, null, 'scoring failed: the scorer wrote no scores.json'],
     [{ kind: 'succeeded' }, 'not json', 'scoring failed: scores.json is not valid JSON'],
     [{ kind: 'succeeded' }, '[0.9]', 'scoring failed: scores.json must be a JSON object of metric names to numbers'],
