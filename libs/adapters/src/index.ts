@@ -17,3 +17,4 @@ export * from './redis/redis-login-throttle.adapter';
 export * from './support/strict-json';
 export * from './redis/redis-leaderboard.adapter';
 export * from './benchmarks/filesystem-benchmark-catalog';
+export * from './benchmarks/load-catalog';
