@@ -102,6 +102,9 @@ describe('worker: benchmarks scored by a trusted scorer in its own sandbox', () 
     await writeFile(path.join(dir, 'score.py'), SCORER);
     await writeFile(path.join(dir, 'public', 'train.txt'), 'public-train-data\n');
     await writeFile(path.join(dir, 'reference', 'labels.txt'), `${SECRET_LABEL}\n`);
+    // A broken folder next to it: reported at start, never fatal.
+    await mkdir(path.join(benchmarks, 'broken'));
+    await writeFile(path.join(benchmarks, 'broken', 'benchmark.yaml'), 'title: [unclosed\n');
     api = await startApi({ BENCHMARKS_DIR: benchmarks, RATE_LIMIT_JOBS_PER_HOUR: '1000', RATE_LIMIT_CONCURRENT_JOBS: '100' });
     worker = await startWorker(api, { JOB_TIMEOUT_SMALL_S: '60', JOB_MEMORY_SMALL_MB: '1024', WORKER_CONCURRENCY: '2' });
   });
@@ -109,6 +112,18 @@ describe('worker: benchmarks scored by a trusted scorer in its own sandbox', () 
     await stopWorker(worker);
     await api.close();
     await rm(benchmarks, { recursive: true, force: true });
+  });
+
+  it('reports a broken benchmark folder at start with one line naming the file, and keeps going', async () => {
+    expect(worker.output()).toMatch(/benchmark broken is unavailable: .*broken\/benchmark\.yaml/);
+    const listed = (await request(api.server).get('/benchmarks').set(auth('bob')).expect(200)).body.benchmarks;
+    expect(listed.map((b: { id: string; available: boolean }) => [b.id, b.available])).toEqual([
+      ['broken', false],
+      ['tiny', true],
+    ]);
+    const submission = await request(api.server).post('/submissions').set(auth('alice')).attach('files', Buffer.from('print(1)\n'), 'main.py').expect(201);
+    const refused = await request(api.server).post('/jobs').set(auth('alice')).send({ submission_id: submission.body.submission_id, benchmark: 'broken' }).expect(400);
+    expect(refused.body.message).toContain('benchmark broken is unavailable: benchmark.yaml');
   });
 
   const reference = () => path.join(benchmarks, 'tiny', 'reference');
