@@ -11,7 +11,10 @@
  *   BENCH_MEMORY_MB (100)            size of the memory-test upload
  *   BENCH_API_NODE_ARGS              extra node flags for the API, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   BENCH_API_MAIN                   another API bundle to run instead of dist/apps/api/main.js
- *   BENCH_ONLY                       subset of memory,jobs,status,submissions,bare
+ *   BENCH_ONLY                       subset of memory,jobs,status,submissions,leaderboard,bare
+ *   BENCH_BOARD_JOBS (10000)         scored jobs seeded on the board for the leaderboard scenario
+ *   BENCH_BOARD_USERS (1000)         users those jobs are spread over
+ *   BENCH_BENCHMARK (digits-anomaly) benchmark of the repository's benchmarks/ whose board is seeded
  *   REDIS_URL                        default redis://127.0.0.1:6379/0
  */
 import { Queue } from 'bullmq';
@@ -21,7 +24,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { API_MAIN, ApiProcess, ensureBuilt, freePort, readMemory, resetPeak } from './lib/api-process';
+import { API_MAIN, ApiProcess, ensureBuilt, freePort, readMemory, resetPeak, ROOT } from './lib/api-process';
+import { boardEntries, seedBoard } from './lib/board-seed';
 import { cpuLine, cpuSnapshot } from './lib/cpu';
 import { closedLoop, httpLoad, LoadResult } from './lib/load';
 import { multipartBody, MULTIPART_TYPE, pythonFile, streamUpload } from './lib/multipart';
@@ -47,10 +51,16 @@ const SERIAL_S = int('BENCH_SERIAL_S', 3);
 const MEMORY_MB = int('BENCH_MEMORY_MB', 100);
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379/0';
 const NODE_ARGS = (process.env.BENCH_API_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,jobs,status,submissions,bare').split(',').map((each) => each.trim()));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,jobs,status,submissions,leaderboard,bare').split(',').map((each) => each.trim()));
 const RAISED_LIMIT = '1000000000';
+const BOARD_JOBS = int('BENCH_BOARD_JOBS', 10_000);
+const BOARD_USERS = Math.max(1, int('BENCH_BOARD_USERS', 1000));
+const BENCHMARK_ID = process.env.BENCH_BENCHMARK?.trim() || 'digits-anomaly';
+const BENCHMARKS_DIR = path.join(ROOT, 'benchmarks');
 
 const TARGETS = { submissions: 500, jobs: 100, status: 200 } as const;
+/** The leaderboard's goal is at one request in flight, strictly under. */
+const BOARD_TARGET_MS = 20;
 const STRETCH_MS = 10;
 const MEMORY_GROWTH_LIMIT = 64 * MB;
 
@@ -165,6 +175,7 @@ async function main(): Promise<number> {
   log(`- Redis prefix ${prefix} (only these keys are deleted at the end), SHARED_DIR ${sharedDir}`);
   log(`- rate limits raised for the benchmark: RATE_LIMIT_JOBS_PER_HOUR=${RAISED_LIMIT} RATE_LIMIT_CONCURRENT_JOBS=${RAISED_LIMIT}, so it measures the path, not 429s`);
   log(`- MAX_FILE_MB=150 so the ${MEMORY_MB} MB memory-test upload is accepted`);
+  log(`- BENCHMARKS_DIR=${path.relative(process.cwd(), BENCHMARKS_DIR) || '.'}; the leaderboard scenario seeds ${BOARD_JOBS} scored jobs of ${BOARD_USERS} users on ${BENCHMARK_ID}'s board under the prefix`);
   log();
 
   let api: ApiProcess | undefined;
@@ -198,6 +209,7 @@ async function main(): Promise<number> {
         MAX_CONCURRENT_UPLOADS_PER_USER: RAISED_LIMIT,
         MAX_CONCURRENT_UPLOADS: RAISED_LIMIT,
         MLFLOW_TRACKING_URI: process.env.MLFLOW_TRACKING_URI ?? 'http://127.0.0.1:5010',
+        BENCHMARKS_DIR,
       },
       NODE_ARGS,
     );
@@ -362,6 +374,10 @@ async function main(): Promise<number> {
       scenarioTable(`POST /submissions (one 1 MB main.py, ${body.length} byte body)`, results.submissions, TARGETS.submissions);
     }
 
+    // (d) GET /benchmarks/{id}/leaderboard on a seeded board, next to GET status in the same run.
+    let boardLine: string | undefined;
+    if (ONLY.has('leaderboard')) boardLine = await leaderboardScenario(redis, prefix, started, auth('bench'), statusJobId, withCpu);
+
     // Bare baselines at the same concurrency, from this process, on their own keys.
     const bare: Partial<Record<'add' | 'hgetall', Run[]>> = {};
     if (ONLY.has('bare')) {
@@ -462,6 +478,7 @@ async function main(): Promise<number> {
         if (name !== 'submissions') targetLines.push(targetLine(label, run, STRETCH_MS, '<'));
       }
     }
+    targetLines.push(boardLine ?? '(leaderboard scenario skipped)');
     targetLines.push(memoryLine ?? '(memory test skipped)');
     for (const line of targetLines) log(`- ${line}`);
     log();
@@ -470,6 +487,127 @@ async function main(): Promise<number> {
   }
 
   return reportProblems(problems, log);
+}
+
+/**
+ * Seeds BOARD_JOBS scored jobs of BOARD_USERS users on a benchmark's board through the real
+ * RedisLeaderboardAdapter (under the API's prefix), then loads the board's first page (best per
+ * user) and GET status at the same in-flight counts, back to back. Returns the target line.
+ */
+async function leaderboardScenario(
+  redis: Redis,
+  prefix: string,
+  api: ApiProcess,
+  headers: Record<string, string>,
+  statusJobId: string,
+  withCpu: (work: () => Promise<Run>) => Promise<Run>,
+): Promise<string> {
+  const label = 'GET /benchmarks/{id}/leaderboard';
+  const listed = (await (await fetch(`${api.url}/benchmarks`, { headers })).json()) as {
+    benchmarks: { id: string; available: boolean; problem: string | null; metric: string; order: 'asc' | 'desc'; secondary: string[] }[];
+  };
+  const benchmark = listed.benchmarks.find((each) => each.id === BENCHMARK_ID);
+  if (!benchmark?.available) {
+    problems.push(`leaderboard: benchmark ${BENCHMARK_ID} is ${benchmark ? `unavailable (${benchmark.problem})` : 'not listed'} by the API (BENCHMARKS_DIR=${BENCHMARKS_DIR})`);
+    return `MISS  ${label}: not measured, the benchmark is not available`;
+  }
+  const entries = boardEntries(BENCHMARK_ID, benchmark.metric, benchmark.secondary, BOARD_JOBS, BOARD_USERS);
+  const seed = await seedBoard(redis, prefix, benchmark.order, entries, 32);
+  if (seed.counts.jobs !== BOARD_JOBS || seed.counts.users !== Math.min(BOARD_USERS, BOARD_JOBS)) {
+    problems.push(`leaderboard: the seeded board holds ${seed.counts.jobs} jobs of ${seed.counts.users} users, expected ${BOARD_JOBS} of ${BOARD_USERS}`);
+  }
+
+  // What one answer of each kind holds, checked once before the load.
+  const board = `/benchmarks/${BENCHMARK_ID}/leaderboard`;
+  const paths = { best: board, all: `${board}?all=true`, csv: `${board}?format=csv&limit=1000`, status: `/jobs/${statusJobId}/status` };
+  const sizes: Record<string, number> = {};
+  for (const [name, pathname] of Object.entries(paths)) {
+    const response = await fetch(`${api.url}${pathname}`, { headers });
+    const text = await response.text();
+    sizes[name] = Buffer.byteLength(text);
+    if (response.status !== 200) {
+      problems.push(`leaderboard: GET ${pathname} answered ${response.status}: ${text.slice(0, 300)}`);
+      continue;
+    }
+    if (name === 'best' || name === 'all') {
+      const page = JSON.parse(text) as { total: number; rows: { rank: number; score: number }[] };
+      const total = name === 'best' ? seed.counts.users : seed.counts.jobs;
+      const sign = benchmark.order === 'desc' ? -1 : 1;
+      const ordered = page.rows.every((row, index) => index === 0 || sign * (row.score - page.rows[index - 1].score) >= 0);
+      if (page.total !== total || page.rows.length !== Math.min(50, total) || !ordered) {
+        problems.push(`leaderboard: GET ${pathname} gave total ${page.total} (expected ${total}), ${page.rows.length} rows, ${ordered ? 'in' : 'NOT in'} rank order`);
+      }
+    }
+    if (name === 'csv' && text.trim().split('\n').length !== Math.min(1000, seed.counts.users) + 1) {
+      problems.push(`leaderboard: the CSV export has ${text.trim().split('\n').length} lines, expected a header and ${Math.min(1000, seed.counts.users)} rows`);
+    }
+  }
+
+  const load = async (name: keyof typeof paths, runLabel: string, inFlight: number, seconds: number) =>
+    withCpu(async () =>
+      runFromLoad(runLabel, inFlight, await httpLoad({ url: api.url, connections: inFlight, seconds, headers, request: { method: 'GET', path: paths[name] } })),
+    );
+  const inFlights = SERIAL_S > 0 ? [CONNECTIONS, 1] : [CONNECTIONS];
+  const pairs: { board: Run; status: Run }[] = [];
+  for (const inFlight of inFlights) {
+    const seconds = inFlight === 1 ? SERIAL_S : DURATION_S;
+    pairs.push({ board: await load('best', label, inFlight, seconds), status: await load('status', 'GET /jobs/{id}/status', inFlight, seconds) });
+  }
+  const extras = SERIAL_S > 0 ? [await load('all', `${label}?all=true`, 1, SERIAL_S), await load('csv', `${label}?format=csv&limit=1000`, 1, SERIAL_S)] : [];
+
+  log(`### Leaderboard: ${BENCHMARK_ID}, ${seed.counts.jobs} scored jobs of ${seed.counts.users} users`);
+  log();
+  log(
+    `- seeded through RedisLeaderboardAdapter.record(), once per job, 32 in flight from this process (the worker's path): ` +
+      `${fmt(seed.recordMs / 1000)} s (${fmt(BOARD_JOBS / (seed.recordMs / 1000), 0)} records/s); ` +
+      `then replace() with the same ${BOARD_JOBS} entries (the admin rebuild's write, build beside + swap): ${fmt(seed.replaceMs / 1000)} s`,
+  );
+  log(
+    `- one answer: first page of 50 best-per-user ${sizes.best} bytes JSON; ?all=true ${sizes.all} bytes; CSV of 1,000 rows ${sizes.csv} bytes; GET status ${sizes.status} bytes`,
+  );
+  log();
+  const runs = [...pairs.flatMap((pair) => [pair.board, pair.status]), ...extras];
+  log(
+    table([
+      ['path', 'in flight', 'requests', 'req/s', 'P50 ms', 'P95 ms', 'P99 ms', 'max ms', 'non-2xx', 'errors'],
+      ...runs.map((run) => [
+        run.label,
+        String(run.inFlight),
+        String(run.summary.count),
+        fmt(run.summary.perSecond, 0),
+        fmt(run.summary.p50),
+        fmt(run.summary.p95),
+        fmt(run.summary.p99),
+        fmt(run.summary.max),
+        String(run.non2xx),
+        String(run.errors),
+      ]),
+    ]),
+  );
+  log();
+  log(
+    table([
+      ['leaderboard / status', 'in flight', 'P50 x', 'P95 x', 'P99 x', 'req/s x (status/leaderboard)'],
+      ...pairs.map(({ board: b, status: s }) => [
+        'first page of 50',
+        String(b.inFlight),
+        fmt(b.summary.p50 / s.summary.p50, 1),
+        fmt(b.summary.p95 / s.summary.p95, 1),
+        fmt(b.summary.p99 / s.summary.p99, 1),
+        fmt(s.summary.perSecond / b.summary.perSecond, 1),
+      ]),
+    ]),
+  );
+  log();
+  for (const run of runs.filter((each) => each.inFlight > 1)) log(`- ${run.label} over time at ${run.inFlight} in flight (5 slices): ${drift(run.samples, run.summary.seconds)}`);
+  for (const run of runs) log(`- ${run.label}, ${run.inFlight} in flight: ${run.cpu}`);
+  const serial = pairs.find((pair) => pair.board.inFlight === 1)?.board;
+  const line = serial
+    ? `${verdict(serial.summary.p95 < BOARD_TARGET_MS)}  ${label}: P95 ${fmt(serial.summary.p95)} ms at 1 in flight (goal P95 < ${BOARD_TARGET_MS} ms)`
+    : `${label}: not measured at 1 in flight (BENCH_SERIAL_S=0)`;
+  log(`- ${line}`);
+  log();
+  return line;
 }
 
 function toRun(label: string, inFlight: number, loop: Awaited<ReturnType<typeof closedLoop>>): Run {

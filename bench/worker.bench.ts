@@ -14,6 +14,12 @@
  *   3b. profile: the same with the worker's MLflow traffic through a timing pass-through proxy
  *      (bench code only) and BullMQ's own job timestamps, for a per-step breakdown
  *   4. throughput: M jobs posted at once, with WORKER_CONCURRENCY = each of BENCH_SLOTS
+ *   5. scoring, on BENCH_BENCHMARK with real predictions of examples/anomaly-digits (made once):
+ *      (a) bare scorer: `.venv/bin/python score.py --predictions D --reference R --output O`, S times
+ *          (and, as its floor, `python -c` with score.py's numpy + sklearn.metrics imports alone)
+ *      (b) the real BubblewrapScorer (the worker's createScorer(config)): staging, sandbox, scores.json, S times
+ *      (c) whole path, S jobs each, alternating: a job that copies uploaded predictions.csv into its
+ *          output, posted on the benchmark and with "benchmark": null; the difference is what scoring adds
  *
  * Settings (environment):
  *   BENCH_JOBS (20)        N: runs per measurement in 1-3
@@ -23,6 +29,8 @@
  *   BENCH_POLL_MS (15)     pause between status polls
  *   BENCH_PROFILE (1)      0 skips the profiled pass 3b
  *   BENCH_JOB_TIMEOUT_S (120) longest wait for one job (or one burst) to finish
+ *   BENCH_SCORES (10)      S: runs per scoring measurement in 5 (0 skips 5)
+ *   BENCH_BENCHMARK (digits-anomaly) the benchmark of the repository's benchmarks/ scored in 5
  *   REDIS_URL              default redis://127.0.0.1:6379/0
  */
 import { Queue } from 'bullmq';
@@ -33,15 +41,16 @@ import { readFileSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BubblewrapSandboxRunner, bullPrefix, JOB_QUEUE_NAME, loadConfig } from '@app/adapters';
-import { SandboxOutcome, SandboxRequest } from '@app/domain';
-import { createSandboxRunner } from '../apps/worker/src/sandbox.provider';
+import { BubblewrapSandboxRunner, bullPrefix, JOB_QUEUE_NAME, loadBenchmarkCatalog, loadConfig } from '@app/adapters';
+import { Benchmark, SandboxOutcome, SandboxRequest } from '@app/domain';
+import { createSandboxRunner, createScorer } from '../apps/worker/src/sandbox.provider';
 import { ApiProcess, freePort, ROOT } from './lib/api-process';
 import { callLabel, MlflowServer, ProxiedCall, TimingProxy } from './lib/mlflow-server';
 import { multipartBody, MULTIPART_TYPE } from './lib/multipart';
 import { fmt, mb, percentile, table, verdict } from './lib/stats';
 import { ensureBothBuilt, unixNow, WorkerProcess } from './lib/worker-process';
 import { reportProblems } from './lib/report';
+import { COPY_JOB, makePredictions, readScores } from './lib/scoring';
 
 const int = (name: string, fallback: number, min = 0) => {
   const raw = process.env[name]?.trim();
@@ -64,6 +73,8 @@ const JOB_TIMEOUT_MS = int('BENCH_JOB_TIMEOUT_S', 120, 1) * 1000;
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379/0';
 const RAISED_LIMIT = '1000000000';
 const TARGET_MS = 300;
+const SCORES = int('BENCH_SCORES', 10);
+const BENCHMARK_ID = process.env.BENCH_BENCHMARK?.trim() || 'digits-anomaly';
 
 const PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
 const NOOP = path.join(ROOT, 'examples', 'noop', 'main.py');
@@ -146,18 +157,19 @@ class Client {
     return { Authorization: `Bearer ${this.token}`, ...extra };
   }
 
-  async upload(file: string): Promise<string> {
-    const body = multipartBody([{ name: 'files', filename: 'main.py', body: readFileSync(file) }]);
+  async upload(file: string, extra: { filename: string; body: string | Buffer }[] = []): Promise<string> {
+    const body = multipartBody([{ name: 'files', filename: 'main.py', body: readFileSync(file) }, ...extra.map((part) => ({ name: 'files', ...part }))]);
     const response = await fetch(`${this.url}/submissions`, { method: 'POST', headers: this.headers({ 'Content-Type': MULTIPART_TYPE }), body });
     if (response.status !== 201) throw new Error(`POST /submissions answered ${response.status}: ${await response.text()}`);
     return ((await response.json()) as { submission_id: string }).submission_id;
   }
 
-  async post(submissionId: string): Promise<string> {
+  /** `benchmark` undefined: the field is left out (the job is plain unless DEFAULT_BENCHMARK is set). */
+  async post(submissionId: string, benchmark?: string | null): Promise<string> {
     const response = await fetch(`${this.url}/jobs`, {
       method: 'POST',
       headers: this.headers({ 'Content-Type': 'application/json', 'Idempotency-Key': randomUUID() }),
-      body: JSON.stringify({ submission_id: submissionId }),
+      body: JSON.stringify({ submission_id: submissionId, benchmark }),
     });
     if (response.status !== 202) throw new Error(`POST /jobs answered ${response.status}: ${await response.text()}`);
     return ((await response.json()) as { job_id: string }).job_id;
@@ -177,9 +189,9 @@ class Client {
 }
 
 /** One job through the whole path: POST, then poll its status every POLL_MS until it is final. */
-async function oneJob(client: Client, submissionId: string, queue: Queue): Promise<JobTiming> {
+async function oneJob(client: Client, submissionId: string, queue: Queue, benchmark?: string | null): Promise<JobTiming> {
   const sent = unixNow();
-  const jobId = await client.post(submissionId);
+  const jobId = await client.post(submissionId, benchmark);
   const answered = unixNow();
   const deadline = sent + JOB_TIMEOUT_MS;
   const pollMs: number[] = [];
@@ -255,7 +267,7 @@ async function main(): Promise<number> {
   const sharedDir = path.join(tempRoot, 'shared');
   await mkdir(sharedDir, { mode: 0o755 });
   await chmod(sharedDir, 0o755);
-  const users = ['serial', 'profile', ...SLOTS.map((slots) => `burst${slots}`)];
+  const users = ['serial', 'profile', 'scored', ...SLOTS.map((slots) => `burst${slots}`)];
   const tokens = Object.fromEntries(users.map((user) => [user, `${user}-${randomBytes(12).toString('hex')}`]));
   const apiPort = await freePort();
   const mlflowPort = await freePort();
@@ -306,6 +318,7 @@ async function main(): Promise<number> {
       SHARED_DIR: sharedDir,
       MLFLOW_TRACKING_URI: mlflow.uri,
       PYTHON_BIN: PYTHON,
+      BENCHMARKS_DIR: path.join(ROOT, 'benchmarks'),
     };
     const workerEnv = (slots: number, trackingUri = mlflow!.uri) => ({ ...baseEnv, API_TOKENS: '', WORKER_CONCURRENCY: String(slots), MLFLOW_TRACKING_URI: trackingUri });
     const config = loadConfig(workerEnv(1), { requireTokens: false });
@@ -369,6 +382,9 @@ async function main(): Promise<number> {
       }
     }
 
+    // ---- 5 (a, b). scoring, bare and sandboxed, before the worker runs (it would share the scorer's slot dirs)
+    const scoring = SCORES > 0 ? await measureScorer(config, bareDir) : undefined;
+
     // ---- 3. whole path ---------------------------------------------------------------------
     api = await ApiProcess.start(
       {
@@ -405,6 +421,26 @@ async function main(): Promise<number> {
     for (let i = 0; i < WARMUP + JOBS; i++) {
       const timing = await oneJob(clients.serial, submissions.serial, bullQueue);
       if (i >= WARMUP) serial.push(timing);
+    }
+
+    // ---- 5 (c). the same copy job on the benchmark and off it, alternating -----------------
+    const scoredJobs: JobTiming[] = [];
+    const plainJobs: JobTiming[] = [];
+    if (scoring) {
+      const copyJob = path.join(bareDir, 'copy-job.py');
+      await writeFile(copyJob, COPY_JOB);
+      const copySubmission = await clients.scored.upload(copyJob, [{ filename: 'predictions.txt', body: readFileSync(path.join(scoring.predictionsDir, 'predictions.csv')) }]);
+      for (let i = 0; i < WARMUP + SCORES; i++) {
+        const scored = await oneJob(clients.scored, copySubmission, bullQueue, BENCHMARK_ID);
+        const plain = await oneJob(clients.scored, copySubmission, bullQueue, null);
+        if (i >= WARMUP) {
+          scoredJobs.push(scored);
+          plainJobs.push(plain);
+        }
+      }
+      const board = await fetch(`${api.url}/benchmarks/${BENCHMARK_ID}/leaderboard?all=true`, { headers: { Authorization: `Bearer ${tokens.scored}` } });
+      const total = board.status === 200 ? ((await board.json()) as { total: number }).total : NaN;
+      if (total !== WARMUP + SCORES) problems.push(`5c: the board of ${BENCHMARK_ID} holds ${total} jobs (status ${board.status}), expected the ${WARMUP + SCORES} scored ones`);
     }
 
     // ---- 3b. profile: the same, with the worker's MLflow traffic through a timing proxy ------
@@ -529,6 +565,8 @@ async function main(): Promise<number> {
 
     if (PROFILE) reportProfile(profiled, dSandboxed);
 
+    if (scoring) reportScoring(scoring, plainJobs, scoredJobs);
+
     log('### Throughput: jobs posted at once (4)');
     log();
     log(
@@ -562,6 +600,109 @@ async function main(): Promise<number> {
   }
 
   return reportProblems(problems, log);
+}
+
+interface ScorerRuns {
+  benchmark: Benchmark;
+  predictionsDir: string;
+  exampleMs: number;
+  rows: number;
+  imports: number[];
+  bare: number[];
+  sandboxed: number[];
+  scores: string;
+}
+
+/** What score.py imports (with the one-thread BLAS settings it makes first): the floor under any scoring of this benchmark. */
+const SCORER_IMPORTS = [
+  'import os',
+  '[os.environ.setdefault(v, "1") for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")]',
+  'import numpy',
+  'from sklearn.metrics import average_precision_score, roc_auc_score',
+].join('; ');
+
+/** 5 (a) and (b): the benchmark's score.py on real predictions, bare and through the worker's own scorer. */
+async function measureScorer(config: ReturnType<typeof loadConfig>, bareDir: string): Promise<ScorerRuns> {
+  const listing = loadBenchmarkCatalog(config).get(BENCHMARK_ID);
+  if (!listing?.available) throw new Error(`benchmark ${BENCHMARK_ID} in ${config.benchmarksDir}: ${listing ? listing.problem : 'no such folder'}`);
+  const benchmark = listing.benchmark;
+  const predictionsDir = path.join(bareDir, 'predictions');
+  await mkdir(predictionsDir, { mode: 0o755 });
+  await chmod(predictionsDir, 0o755);
+  const exampleMs = makePredictions(PYTHON, benchmark.publicDir, predictionsDir);
+  const rows = readFileSync(path.join(predictionsDir, 'predictions.csv'), 'utf8').trim().split('\n').length - 1;
+
+  const imports: number[] = [];
+  for (let i = 0; i < WARMUP + SCORES; i++) {
+    const time = await timeProcess(PYTHON, ['-c', SCORER_IMPORTS], bareDir);
+    if (i >= WARMUP) imports.push(time);
+  }
+
+  const bare: number[] = [];
+  let scores = '';
+  for (let i = 0; i < WARMUP + SCORES; i++) {
+    const output = path.join(bareDir, `scores-bare-${i}`);
+    await mkdir(output);
+    const args = [benchmark.scorerPath, '--predictions', predictionsDir, '--reference', benchmark.referenceDir, '--output', output];
+    const time = await timeProcess(PYTHON, args, path.dirname(benchmark.scorerPath));
+    const read = readScores(output, benchmark.metric);
+    if ('problem' in read) problems.push(`5a: bare scorer run ${i}: ${read.problem}`);
+    else scores = JSON.stringify(read.scores);
+    if (i >= WARMUP) bare.push(time);
+  }
+
+  const scorer = createScorer(config);
+  const sandboxed: number[] = [];
+  for (let i = 0; i < WARMUP + SCORES; i++) {
+    const jobId = `score-${i}-${randomBytes(3).toString('hex')}`;
+    const logPath = path.join(bareDir, `${jobId}.scorer.log`);
+    const request = { jobId, scorerPath: benchmark.scorerPath, predictionsDir, referenceDir: benchmark.referenceDir, logPath, limits: benchmark.scorer };
+    const begin = performance.now();
+    const run = await scorer.score(request, new AbortController().signal);
+    const time = performance.now() - begin;
+    if (run.outcome.kind !== 'succeeded' || !run.scoresJson?.includes(`"${benchmark.metric}"`)) {
+      problems.push(`5b: sandboxed scorer run ${jobId}: ${JSON.stringify(run.outcome)}, scores.json ${run.scoresJson ?? 'none'}; log: ${readFileSync(logPath, 'utf8').slice(-500)}`);
+    }
+    if (i >= WARMUP) sandboxed.push(time);
+  }
+  return { benchmark, predictionsDir, exampleMs, rows, imports, bare, sandboxed, scores };
+}
+
+function reportScoring(runs: ScorerRuns, plain: JobTiming[], scored: JobTiming[]): void {
+  const dBare = dist(runs.bare);
+  const dSandboxed = dist(runs.sandboxed);
+  const whole = (jobs: JobTiming[]) => dist(jobs.map((job) => job.seen - job.sent));
+  const inWorker = (jobs: JobTiming[]) => dist(jobs.map((job) => job.finishedAt - job.startedAt));
+  const [dPlain, dScored, dPlainRun, dScoredRun] = [whole(plain), whole(scored), inWorker(plain), inWorker(scored)];
+  log(`### Scoring: ${runs.benchmark.id} (5; ${runs.rows} predictions from examples/anomaly-digits, made once in ${fmt(runs.exampleMs / 1000, 1)} s)`);
+  log();
+  log(
+    table([
+      ['measurement', ...DIST_HEAD.slice(1)],
+      distRow('5a0. its imports alone (1 BLAS thread, as score.py sets): numpy, sklearn.metrics', dist(runs.imports)),
+      distRow('5a. bare scorer: python score.py --predictions --reference --output', dBare),
+      distRow('5b. BubblewrapScorer.score(): staging copies, sandbox, scores.json', dSandboxed),
+      distRow('5c. plain copy job ("benchmark": null): POST -> completed seen', dPlain),
+      distRow(`5c. the same job on ${runs.benchmark.id}: POST -> completed seen`, dScored),
+      distRow('5c. plain copy job: started_at -> finished_at', dPlainRun),
+      distRow(`5c. the same job on ${runs.benchmark.id}: started_at -> finished_at`, dScoredRun),
+    ]),
+  );
+  log();
+  log(
+    table([
+      ['cost of scoring per job (difference of the percentiles)', 'P50 ms', 'P95 ms'],
+      ['sandbox overhead of the scorer = 5b - 5a', fmt(dSandboxed.p50 - dBare.p50, 1), fmt(dSandboxed.p95 - dBare.p95, 1)],
+      ['whole path: scored job - plain job (5c)', fmt(dScored.p50 - dPlain.p50, 1), fmt(dScored.p95 - dPlain.p95, 1)],
+      ['in the worker: scored job - plain job (5c, started_at -> finished_at)', fmt(dScoredRun.p50 - dPlainRun.p50, 1), fmt(dScoredRun.p95 - dPlainRun.p95, 1)],
+      ['  of which not the scorer = 5c in the worker - 5b', fmt(dScoredRun.p50 - dPlainRun.p50 - dSandboxed.p50, 1), fmt(dScoredRun.p95 - dPlainRun.p95 - dSandboxed.p95, 1)],
+    ]),
+  );
+  log();
+  log(`- scores of the example's predictions: ${runs.scores}`);
+  log(`- scorer limits from benchmark.yaml: ${runs.benchmark.scorer.timeoutSeconds} s, ${runs.benchmark.scorer.memoryMb} MB; S = ${runs.bare.length} measured runs each after ${WARMUP} warm-up runs; 5c alternates scored and plain jobs`);
+  log('- 5c\'s difference holds the /data staging of the job, the scorer run (5b), logging the leaderboard.* metrics to MLflow and recording the board');
+  log();
 }
 
 const PHASE_NAMES: Record<string, string> = {
