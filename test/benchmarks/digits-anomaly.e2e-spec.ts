@@ -176,4 +176,24 @@ describe('digits-anomaly benchmark', () => {
     expect(run.code).toBe(1);
     expect(run.stderr.trim()).toBe('predictions.csv cannot be opened (a symlink): write a plain file');
   });
+
+  it('computes exactly what scikit-learn computes, ties included', async () => {
+    // The scorer does its own arithmetic (importing scikit-learn was nearly all its run time).
+    const check = [
+      'import importlib.util, random, sys',
+      'from sklearn.metrics import average_precision_score, roc_auc_score',
+      'spec = importlib.util.spec_from_file_location("score", sys.argv[1])',
+      'score = importlib.util.module_from_spec(spec); spec.loader.exec_module(score)',
+      'rng = random.Random(7); worst = 0.0',
+      'for _ in range(300):',
+      '    n = rng.randint(2, 150); y = [rng.randint(0, 1) for _ in range(n)]',
+      '    if len(set(y)) < 2: continue',
+      '    s = [rng.choice([rng.random(), round(rng.random(), 1), rng.randint(0, 2)]) for _ in range(n)]',
+      '    worst = max(worst, abs(score.roc_auc(y, s) - roc_auc_score(y, s)), abs(score.average_precision(y, s) - average_precision_score(y, s)))',
+      'print(worst)',
+    ].join('\n');
+    const run = await python(['-c', check, path.join(BENCHMARK, 'score.py')]);
+    expect(run.code).toBe(0);
+    expect(Number(run.stdout)).toBeLessThan(1e-12);
+  });
 });
