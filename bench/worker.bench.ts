@@ -16,7 +16,6 @@
  *   4. throughput: M jobs posted at once, with WORKER_CONCURRENCY = each of BENCH_SLOTS
  *   5. scoring, on BENCH_BENCHMARK with real predictions of examples/anomaly-digits (made once):
  *      (a) bare scorer: `.venv/bin/python score.py --predictions D --reference R --output O`, S times
- *          (and, as its floor, `python -c` with score.py's numpy + sklearn.metrics imports alone)
  *      (b) the real BubblewrapScorer (the worker's createScorer(config)): staging, sandbox, scores.json, S times
  *      (c) whole path, S jobs each, alternating: a job that copies uploaded predictions.csv into its
  *          output, posted on the benchmark and with "benchmark": null; the difference is what scoring adds
@@ -607,19 +606,10 @@ interface ScorerRuns {
   predictionsDir: string;
   exampleMs: number;
   rows: number;
-  imports: number[];
   bare: number[];
   sandboxed: number[];
   scores: string;
 }
-
-/** What score.py imports (with the one-thread BLAS settings it makes first): the floor under any scoring of this benchmark. */
-const SCORER_IMPORTS = [
-  'import os',
-  '[os.environ.setdefault(v, "1") for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")]',
-  'import numpy',
-  'from sklearn.metrics import average_precision_score, roc_auc_score',
-].join('; ');
 
 /** 5 (a) and (b): the benchmark's score.py on real predictions, bare and through the worker's own scorer. */
 async function measureScorer(config: ReturnType<typeof loadConfig>, bareDir: string): Promise<ScorerRuns> {
@@ -631,12 +621,6 @@ async function measureScorer(config: ReturnType<typeof loadConfig>, bareDir: str
   await chmod(predictionsDir, 0o755);
   const exampleMs = makePredictions(PYTHON, benchmark.publicDir, predictionsDir);
   const rows = readFileSync(path.join(predictionsDir, 'predictions.csv'), 'utf8').trim().split('\n').length - 1;
-
-  const imports: number[] = [];
-  for (let i = 0; i < WARMUP + SCORES; i++) {
-    const time = await timeProcess(PYTHON, ['-c', SCORER_IMPORTS], bareDir);
-    if (i >= WARMUP) imports.push(time);
-  }
 
   const bare: number[] = [];
   let scores = '';
@@ -665,7 +649,7 @@ async function measureScorer(config: ReturnType<typeof loadConfig>, bareDir: str
     }
     if (i >= WARMUP) sandboxed.push(time);
   }
-  return { benchmark, predictionsDir, exampleMs, rows, imports, bare, sandboxed, scores };
+  return { benchmark, predictionsDir, exampleMs, rows, bare, sandboxed, scores };
 }
 
 function reportScoring(runs: ScorerRuns, plain: JobTiming[], scored: JobTiming[]): void {
@@ -679,7 +663,6 @@ function reportScoring(runs: ScorerRuns, plain: JobTiming[], scored: JobTiming[]
   log(
     table([
       ['measurement', ...DIST_HEAD.slice(1)],
-      distRow('5a0. its imports alone (1 BLAS thread, as score.py sets): numpy, sklearn.metrics', dist(runs.imports)),
       distRow('5a. bare scorer: python score.py --predictions --reference --output', dBare),
       distRow('5b. BubblewrapScorer.score(): staging copies, sandbox, scores.json', dSandboxed),
       distRow('5c. plain copy job ("benchmark": null): POST -> completed seen', dPlain),
