@@ -34,6 +34,20 @@ module.exports = {
       to: { path: '^apps/api' },
     },
     {
+      name: 'client-is-a-client',
+      comment: 'libs/client talks to the API over HTTP only: it runs in the browser (apps/web) and in the CLI.',
+      severity: 'error',
+      from: { path: '^libs/client/src' },
+      to: { path: '(^|node_modules/)(@nestjs|ioredis|bullmq|express|multer)|^libs/(domain|adapters)|^apps/' },
+    },
+    {
+      name: 'clients-only-through-the-api',
+      comment: 'The web UI and the CLI see the API through @app/client alone, never its code.',
+      severity: 'error',
+      from: { path: '^apps/(web|cli)/' },
+      to: { path: '^libs/(domain|adapters)|^apps/(api|worker)/' },
+    },
+    {
       name: 'no-circular',
       severity: 'error',
       from: {},

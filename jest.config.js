@@ -2,6 +2,7 @@
 const moduleNameMapper = {
   '^@app/domain(|/.*)$': '<rootDir>/libs/domain/src$1',
   '^@app/adapters(|/.*)$': '<rootDir>/libs/adapters/src$1',
+  '^@app/client(|/.*)$': '<rootDir>/libs/client/src$1',
 };
 module.exports = {
   rootDir: '.',

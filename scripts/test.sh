@@ -22,6 +22,17 @@ if ! command -v bwrap >/dev/null 2>&1; then
   fi
 fi
 
+# The browser tests drive Debian's chromium through playwright-core (Playwright's own download cannot work here).
+if [[ -z "${CHROMIUM_PATH:-}" ]] && ! command -v chromium >/dev/null 2>&1; then
+  if [[ $(id -u) -eq 0 ]]; then
+    step "apt-get install chromium (the browser tests)"
+    apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+  else
+    echo "chromium is missing: the browser tests need it; install the Debian package chromium or set CHROMIUM_PATH" >&2
+    exit 1
+  fi
+fi
+
 # The sandbox uid (65534) opens the venv itself. A clone under a private folder (such as /root)
 # is out of its reach, so the venv then lives in a world-readable place instead.
 if [[ -z "${VENV_DIR:-}" && $(id -u) -eq 0 ]] && ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$root"; then
@@ -64,6 +75,9 @@ bash scripts/check-docker.sh
 
 step "typecheck"
 npm run --silent typecheck
+
+step "OpenAPI document and client types are current (npm run gen:api)"
+bash scripts/gen-api.sh --check
 
 step "unit and contract tests"
 status=0

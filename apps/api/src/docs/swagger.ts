@@ -1,11 +1,16 @@
 import { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { AppConfig } from '@app/adapters';
 import { ErrorBody } from '../errors/error-body.dto';
 
 /** Swagger UI at /docs and the OpenAPI document at /docs-json. */
 export function setupSwagger(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+}
+
+/** The OpenAPI document of the app: served at /docs-json, and written to docs/openapi.json by `npm run gen:api`. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
@@ -27,5 +32,5 @@ export function setupSwagger(app: INestApplication): void {
   // A limit that comes from the configuration, not from a decorator.
   const files = schemas.CreateSubmissionForm?.properties?.files as SchemaObject | undefined;
   if (files) files.maxItems = app.get(AppConfig).maxFilesPerSubmission;
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  return document;
 }
