@@ -1,4 +1,4 @@
-import { MetricPoint, RunStatus, RunSummary, TrackedRun, TrackingPort } from '@app/domain';
+import { HistoryPoint, MetricHistory, MetricPoint, RunStatus, RunSummary, TrackedRun, TrackingPort } from '@app/domain';
 import { MlflowApiError, MlflowRestClient, MlflowTrackingOptions } from './mlflow-rest.client';
 import { BoundedCache } from '../support/bounded-cache';
 
@@ -8,6 +8,8 @@ export type { MlflowTrackingOptions } from './mlflow-rest.client';
 export const MLFLOW_LIMITS = {
   paramsPerBatch: 100,
   metricsPerBatch: 1000,
+  /** Points asked for per metrics/get-history page. */
+  historyPageSize: 5000,
   /** The server refuses log-batch bodies over 1 MB; stay under it with room for the envelope. */
   batchBytes: 900_000,
   paramValueLength: 6000,
@@ -114,6 +116,28 @@ export class MlflowTrackingAdapter extends TrackingPort {
     };
   }
 
+  async getMetricHistory(runId: string, key: string, maxPoints: number): Promise<MetricHistory> {
+    const points: HistoryPoint[] = [];
+    let pageToken: string | undefined;
+    // One point past the cap tells whether there were more.
+    do {
+      const query: Record<string, string> = {
+        run_id: runId,
+        metric_key: key,
+        max_results: String(Math.min(MLFLOW_LIMITS.historyPageSize, maxPoints + 1 - points.length)),
+      };
+      if (pageToken) query.page_token = pageToken;
+      // An unknown run or key is an empty answer ({}), not an error.
+      const page = await this.rest.get<{ metrics?: WireMetric[]; next_page_token?: string }>('metrics/get-history', query);
+      for (const metric of page.metrics ?? []) points.push({ step: Number(metric.step ?? 0), value: finiteOrNull(metric.value), timestamp: Number(metric.timestamp ?? 0) });
+      pageToken = page.next_page_token || undefined;
+    } while (pageToken && points.length <= maxPoints);
+    const truncated = points.length > maxPoints || (pageToken !== undefined && points.length === maxPoints);
+    // The server pages in timestamp order; charts want steps in order.
+    const kept = points.slice(0, maxPoints).sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
+    return { points: kept, truncated };
+  }
+
   /** Whether the tracking server answers /health; for health checks, never throws. */
   ping(): Promise<boolean> {
     return this.rest.ping();
@@ -172,6 +196,12 @@ export class MlflowTrackingAdapter extends TrackingPort {
     }
     return experiment.experiment_id;
   }
+}
+
+/** MLflow sends NaN and the infinities as strings. */
+function finiteOrNull(value: number | string): number | null {
+  const number = Number(value);
+  return Number.isFinite(number) ? number : null;
 }
 
 function isMlflowError(error: unknown, errorCode: string): boolean {

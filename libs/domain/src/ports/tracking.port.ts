@@ -20,6 +20,20 @@ export interface MetricPoint {
   timestamp?: number;
 }
 
+/** One logged point of a metric's history; value is null for NaN or an infinity, which JSON cannot carry. */
+export interface HistoryPoint {
+  step: number;
+  value: number | null;
+  timestamp: number;
+}
+
+export interface MetricHistory {
+  /** Ordered by step, then timestamp. */
+  points: HistoryPoint[];
+  /** True when the metric has more points than were asked for. */
+  truncated: boolean;
+}
+
 /** Experiment tracking (MLflow): every job gets one run that the user's code attaches to. */
 export abstract class TrackingPort {
   abstract startRun(experimentName: string, runName: string, tags: Record<string, string>): Promise<TrackedRun>;
@@ -29,4 +43,6 @@ export abstract class TrackingPort {
   abstract endRun(runId: string, status: Exclude<RunStatus, 'RUNNING'>): Promise<void>;
   /** The run with its latest metrics, or undefined when the server does not know it. */
   abstract getRun(runId: string): Promise<RunSummary | undefined>;
+  /** Every logged point of one metric, at most `maxPoints` of them; empty for a key or run the server does not know. */
+  abstract getMetricHistory(runId: string, key: string, maxPoints: number): Promise<MetricHistory>;
 }

@@ -52,6 +52,39 @@ export function trackingContract(make: () => Promise<TrackingPort>): void {
     expect((await tracking.getRun(runId))?.metrics).toEqual({ train_loss: 1 / 1500 });
   });
 
+  it('gives back every point of a metric, ordered by step then timestamp, with null for NaN', async () => {
+    const { runId } = await tracking.startRun(experiment, 'history', {});
+    await tracking.logMetrics(runId, [
+      { key: 'loss', value: 0.5, step: 2, timestamp: 1_700_000_000_003 },
+      { key: 'loss', value: 0.9, step: 0, timestamp: 1_700_000_000_009 },
+      { key: 'loss', value: Number.NaN, step: 1, timestamp: 1_700_000_000_002 },
+      { key: 'other', value: 1, step: 0, timestamp: 1_700_000_000_000 },
+    ]);
+    expect(await tracking.getMetricHistory(runId, 'loss', 100)).toEqual({
+      points: [
+        { step: 0, value: 0.9, timestamp: 1_700_000_000_009 },
+        { step: 1, value: null, timestamp: 1_700_000_000_002 },
+        { step: 2, value: 0.5, timestamp: 1_700_000_000_003 },
+      ],
+      truncated: false,
+    });
+    expect(await tracking.getMetricHistory(runId, 'missing', 100)).toEqual({ points: [], truncated: false });
+    expect(await tracking.getMetricHistory('0123456789abcdef0123456789abcdef', 'loss', 100)).toEqual({ points: [], truncated: false });
+  });
+
+  it('pages through a long history and stops at the cap, saying it was cut', async () => {
+    const { runId } = await tracking.startRun(experiment, 'long-history', {});
+    const curve = Array.from({ length: 12_000 }, (_, step) => ({ key: 'loss', value: step, step, timestamp: 1_700_000_000_000 + step }));
+    await tracking.logMetrics(runId, curve);
+    const whole = await tracking.getMetricHistory(runId, 'loss', 12_000);
+    expect(whole.truncated).toBe(false);
+    expect(whole.points.map((point) => point.step)).toEqual(curve.map((point) => point.step));
+    const cut = await tracking.getMetricHistory(runId, 'loss', 7_000);
+    expect(cut.truncated).toBe(true);
+    expect(cut.points).toHaveLength(7_000);
+    expect(cut.points[0]).toEqual({ step: 0, value: 0, timestamp: 1_700_000_000_000 });
+  });
+
   it('round-trips params, more than 100 at once, and truncates a very long value instead of failing', async () => {
     const { runId } = await tracking.startRun(experiment, 'params', {});
     const params = Object.fromEntries(Array.from({ length: 150 }, (_, index) => [`p${index}`, `value-${index}`]));

@@ -1,4 +1,4 @@
-import { MetricPoint, RunStatus, RunSummary, TrackedRun, TrackingPort, Unavailable } from '@app/domain';
+import { MetricHistory, MetricPoint, RunStatus, RunSummary, TrackedRun, TrackingPort, Unavailable } from '@app/domain';
 
 /** MLflow 3 truncates longer param values to this many characters. */
 const PARAM_VALUE_LENGTH = 6000;
@@ -16,6 +16,8 @@ interface StoredRun {
   tags: Record<string, string>;
   params: Record<string, string>;
   metrics: Map<string, StoredPoint>;
+  /** Every point logged, in the order it was logged. */
+  history: Map<string, StoredPoint[]>;
   artifacts: Map<string, Uint8Array>;
 }
 
@@ -34,7 +36,7 @@ export class InMemoryTracking extends TrackingPort {
       this.experiments.set(experimentName, experimentId);
     }
     const runId = (this.nextId++).toString(16).padStart(32, '0');
-    this.runs.set(runId, { experimentId, runName, status: 'RUNNING', tags: { ...tags }, params: {}, metrics: new Map(), artifacts: new Map() });
+    this.runs.set(runId, { experimentId, runName, status: 'RUNNING', tags: { ...tags }, params: {}, metrics: new Map(), history: new Map(), artifacts: new Map() });
     return { runId, experimentId };
   }
 
@@ -54,6 +56,7 @@ export class InMemoryTracking extends TrackingPort {
     const now = Date.now();
     for (const metric of metrics) {
       const point = { value: metric.value, step: metric.step ?? 0, timestamp: metric.timestamp ?? now };
+      run.history.set(metric.key, [...(run.history.get(metric.key) ?? []), point]);
       const latest = run.metrics.get(metric.key);
       // MLflow's "latest" is the greatest (step, timestamp, value), not the last one logged.
       if (!latest || compare(point, latest) >= 0) run.metrics.set(metric.key, point);
@@ -79,6 +82,16 @@ export class InMemoryTracking extends TrackingPort {
     if (!run) return undefined;
     const metrics = Object.fromEntries([...run.metrics].map(([key, point]) => [key, point.value]));
     return { runId, experimentId: run.experimentId, status: run.status, metrics, params: { ...run.params } };
+  }
+
+  async getMetricHistory(runId: string, key: string, maxPoints: number): Promise<MetricHistory> {
+    this.checkAvailable();
+    const logged = this.runs.get(runId)?.history.get(key) ?? [];
+    const points = logged
+      .slice(0, maxPoints)
+      .map((point) => ({ step: point.step, value: Number.isFinite(point.value) ? point.value : null, timestamp: point.timestamp }))
+      .sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
+    return { points, truncated: logged.length > maxPoints };
   }
 
   private run(runId: string): StoredRun {
