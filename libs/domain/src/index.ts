@@ -38,3 +38,6 @@ export * from './use-cases/list-benchmarks';
 export * from './use-cases/get-leaderboard';
 export * from './use-cases/rebuild-leaderboard';
 export * from './use-cases/score-job';
+export * from './use-cases/get-job-metrics';
+export * from './use-cases/rerun-job';
+export * from './use-cases/follow-job-log';

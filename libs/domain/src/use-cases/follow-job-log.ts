@@ -1,0 +1,20 @@
+import { Invalid } from '../errors/domain-errors';
+import { Caller } from '../model/caller';
+import { Job } from '../model/job';
+import { GetJobStatus } from './get-job-status';
+import { MAX_LOG_OFFSET } from './get-job-logs';
+
+/** Followers of one job's live log, and of all jobs, that one API process serves at once. */
+export const LOG_FOLLOWER_LIMITS = { perJob: 100, total: 1000 };
+
+/** Checks that the caller may follow a job's log from `offset`; the transport does the following. */
+export class FollowJobLog {
+  constructor(private readonly jobs: GetJobStatus) {}
+
+  async execute(caller: Caller, jobId: string, offset: number): Promise<Job> {
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_LOG_OFFSET) {
+      throw new Invalid([`offset must be a whole number from 0 to ${MAX_LOG_OFFSET}`]);
+    }
+    return this.jobs.execute(caller, jobId);
+  }
+}
