@@ -1,5 +1,6 @@
 import { Provider } from '@nestjs/common';
 import { AppConfig } from '@app/adapters';
+import { LogFollowHub } from './jobs/log-follow-hub';
 import {
   BenchmarkCatalogPort,
   CancelJob,
@@ -7,7 +8,9 @@ import {
   ClockPort,
   CreateSubmission,
   EnqueueJob,
+  FollowJobLog,
   GetJobLogs,
+  GetJobMetrics,
   GetJobResults,
   GetJobStatus,
   GetLeaderboard,
@@ -18,6 +21,7 @@ import {
   ListBenchmarks,
   ListJobs,
   RebuildLeaderboard,
+  RerunJob,
   StoragePort,
   TrackingPort,
 } from '@app/domain';
@@ -63,6 +67,27 @@ export const useCaseProviders: Provider[] = [
     provide: GetJobResults,
     useFactory: (jobs: GetJobStatus, tracking: TrackingPort, config: AppConfig) => new GetJobResults(jobs, tracking, config.mlflowPublicUri),
     inject: [GetJobStatus, TrackingPort, AppConfig],
+  },
+  {
+    provide: RerunJob,
+    useFactory: (jobs: GetJobStatus, storage: StoragePort, enqueue: EnqueueJob, ids: IdPort) => new RerunJob(jobs, storage, enqueue, ids),
+    inject: [GetJobStatus, StoragePort, EnqueueJob, IdPort],
+  },
+  {
+    provide: GetJobMetrics,
+    useFactory: (jobs: GetJobStatus, tracking: TrackingPort) => new GetJobMetrics(jobs, tracking),
+    inject: [GetJobStatus, TrackingPort],
+  },
+  {
+    provide: FollowJobLog,
+    useFactory: (jobs: GetJobStatus, storage: StoragePort) => new FollowJobLog(jobs, storage),
+    inject: [GetJobStatus, StoragePort],
+  },
+  // One per API process: it shares each job's tailer among that job's followers.
+  {
+    provide: LogFollowHub,
+    useFactory: (storage: StoragePort, status: JobStatusPort) => new LogFollowHub(storage, status),
+    inject: [StoragePort, JobStatusPort],
   },
   {
     provide: ListBenchmarks,

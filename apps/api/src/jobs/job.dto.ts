@@ -1,9 +1,10 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateBy } from 'class-validator';
 import {
   BENCHMARK_ID,
   Job,
   JOB_STATUSES,
+  JobMetrics,
   JobResults,
   JSON_LIMITS,
   jsonObjectProblem,
@@ -11,6 +12,7 @@ import {
   MAX_LIST_OFFSET,
   MAX_LOG_OFFSET,
   MAX_PAGE_SIZE,
+  METRIC_HISTORY_LIMITS,
   RESOURCE_CLASSES,
   ResourceClass,
 } from '@app/domain';
@@ -81,9 +83,15 @@ export class LogsQuery {
     minimum: 0,
     maximum: MAX_LOG_OFFSET,
     default: 0,
-    description: 'Byte offset to read from; pass the previous X-Next-Offset to follow a live log',
+    description: 'Byte offset to read from; pass the previous X-Next-Offset to follow a live log. With follow=true a Last-Event-ID header wins over it.',
   })
   offset = 0;
+
+  @QueryEnum('follow', ['true', 'false'], {
+    default: 'false',
+    description: 'true: stream the log as Server-Sent Events (text/event-stream) until the job is final, instead of one text/plain chunk',
+  })
+  follow?: string;
 }
 
 export class JobResponse {
@@ -198,3 +206,32 @@ export function logHeaders(chunk: LogChunk): Record<string, string> {
 /** Documented and enforced from the same pattern. */
 export const IDEMPOTENCY_KEY_SCHEMA = { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$', minLength: 1, maxLength: 255 } as const;
 export const IDEMPOTENCY_KEY_PATTERN = new RegExp(IDEMPOTENCY_KEY_SCHEMA.pattern);
+
+export class MetricPointResponse {
+  @ApiProperty({ type: 'integer', example: 3 }) step!: number;
+  @ApiProperty({ type: Number, nullable: true, example: 0.42, description: 'null for NaN or an infinity, which JSON cannot carry' }) value!: number | null;
+  @ApiProperty({ type: 'integer', example: 1767225600000, description: 'Epoch milliseconds' }) timestamp!: number;
+}
+
+@ApiExtraModels(MetricPointResponse)
+export class JobMetricsResponse {
+  @ApiProperty() job_id!: string;
+  @ApiProperty() run_id!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'array', items: { $ref: getSchemaPath(MetricPointResponse) } },
+    example: { train_loss: [{ step: 0, value: 0.9, timestamp: 1767225600000 }, { step: 1, value: 0.5, timestamp: 1767225601000 }] },
+    description:
+      `Each metric's history ordered by step, keys as logged: the job's own metrics and the official copies under leaderboard.* ` +
+      `that the scorer wrote. At most ${METRIC_HISTORY_LIMITS.pointsPerMetric} points per metric and ${METRIC_HISTORY_LIMITS.metrics} metrics (the first in sorted order).`,
+  })
+  metrics!: Record<string, MetricPointResponse[]>;
+  @ApiProperty({ type: [String], description: `Metrics whose history was cut at ${METRIC_HISTORY_LIMITS.pointsPerMetric} points` })
+  truncated!: string[];
+  @ApiProperty({ type: [String], description: `Metrics past the first ${METRIC_HISTORY_LIMITS.metrics}, not read` })
+  omitted!: string[];
+
+  static from(result: JobMetrics): JobMetricsResponse {
+    return { job_id: result.job.jobId, run_id: result.runId, metrics: result.metrics, truncated: result.truncated, omitted: result.omitted };
+  }
+}

@@ -137,8 +137,10 @@ describe('RerunJob, GetJobMetrics and FollowJobLog', () => {
   });
 
   it('FollowJobLog: checks the offset and the caller like the logs route', async () => {
-    const follow = new FollowJobLog(new GetJobStatus(status));
-    expect((await follow.execute(alice, originalId, 0)).jobId).toBe(originalId);
+    const follow = new FollowJobLog(new GetJobStatus(status), storage);
+    expect(await follow.execute(alice, originalId, 0)).toMatchObject({ job: { jobId: originalId }, size: 0 });
+    storage.writeLog(originalId, 'hello\n');
+    expect((await follow.execute(alice, originalId, 3)).size).toBe(6);
     await expect(follow.execute(alice, originalId, -1)).rejects.toBeInstanceOf(Invalid);
     await expect(follow.execute(alice, originalId, 2 ** 41)).rejects.toBeInstanceOf(Invalid);
     await expect(follow.execute(bob, originalId, 0)).rejects.toBeInstanceOf(Forbidden);
