@@ -11,7 +11,9 @@
  *   BENCH_MEMORY_MB (100)            size of the memory-test upload
  *   BENCH_API_NODE_ARGS              extra node flags for the API, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  *   BENCH_API_MAIN                   another API bundle to run instead of dist/apps/api/main.js
- *   BENCH_ONLY                       subset of memory,jobs,status,submissions,leaderboard,bare
+ *   BENCH_ONLY                       subset of memory,jobs,status,submissions,leaderboard,followers,bare
+ *   BENCH_FOLLOW_S (5)               seconds the simulated chatty job writes its log per followers round
+ *   BENCH_FOLLOWERS (1,50)           follower counts of the followers scenario, one round each
  *   BENCH_BOARD_JOBS (10000)         scored jobs seeded on the board for the leaderboard scenario
  *   BENCH_BOARD_USERS (1000)         users those jobs are spread over
  *   BENCH_BENCHMARK (digits-anomaly) benchmark of the repository's benchmarks/ whose board is seeded
@@ -27,6 +29,7 @@ import * as path from 'node:path';
 import { API_MAIN, ApiProcess, ensureBuilt, freePort, readMemory, resetPeak, ROOT } from './lib/api-process';
 import { boardEntries, seedBoard } from './lib/board-seed';
 import { cpuLine, cpuSnapshot } from './lib/cpu';
+import { followersScenario } from './lib/followers';
 import { closedLoop, httpLoad, LoadResult } from './lib/load';
 import { multipartBody, MULTIPART_TYPE, pythonFile, streamUpload } from './lib/multipart';
 import { drift, fmt, mb, Sample, summarize, Summary, table, verdict } from './lib/stats';
@@ -51,12 +54,17 @@ const SERIAL_S = int('BENCH_SERIAL_S', 3);
 const MEMORY_MB = int('BENCH_MEMORY_MB', 100);
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379/0';
 const NODE_ARGS = (process.env.BENCH_API_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,jobs,status,submissions,leaderboard,bare').split(',').map((each) => each.trim()));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'memory,jobs,status,submissions,leaderboard,followers,bare').split(',').map((each) => each.trim()));
 const RAISED_LIMIT = '1000000000';
 const BOARD_JOBS = int('BENCH_BOARD_JOBS', 10_000);
 const BOARD_USERS = Math.max(1, int('BENCH_BOARD_USERS', 1000));
 const BENCHMARK_ID = process.env.BENCH_BENCHMARK?.trim() || 'digits-anomaly';
 const BENCHMARKS_DIR = path.join(ROOT, 'benchmarks');
+const FOLLOW_S = int('BENCH_FOLLOW_S', 5);
+const FOLLOWERS = (process.env.BENCH_FOLLOWERS ?? '1,50')
+  .split(',')
+  .map((each) => Number(each.trim()))
+  .filter((each) => Number.isInteger(each) && each > 0);
 
 const TARGETS = { submissions: 500, jobs: 100, status: 200 } as const;
 /** The leaderboard's goal is at one request in flight, strictly under. */
@@ -378,6 +386,13 @@ async function main(): Promise<number> {
     let boardLine: string | undefined;
     if (ONLY.has('leaderboard')) boardLine = await leaderboardScenario(redis, prefix, started, auth('bench'), statusJobId, withCpu);
 
+    // (e) Live log followers of one chatty job.
+    let followersLine: string | undefined;
+    if (ONLY.has('followers')) {
+      const settings = { seconds: FOLLOW_S, counts: FOLLOWERS, linesPerSecond: 500 };
+      followersLine = await followersScenario(redis, prefix, started, auth('bench'), submissions.bench, path.join(sharedDir, 'logs'), settings, problems, log);
+    }
+
     // Bare baselines at the same concurrency, from this process, on their own keys.
     const bare: Partial<Record<'add' | 'hgetall', Run[]>> = {};
     if (ONLY.has('bare')) {
@@ -479,6 +494,7 @@ async function main(): Promise<number> {
       }
     }
     targetLines.push(boardLine ?? '(leaderboard scenario skipped)');
+    targetLines.push(followersLine ?? '(followers scenario skipped)');
     targetLines.push(memoryLine ?? '(memory test skipped)');
     for (const line of targetLines) log(`- ${line}`);
     log();

@@ -135,7 +135,22 @@ export class JobsController {
     description: 'The log text, or with follow=true the event stream (errors come as JSON, like on every route)',
     content: {
       'text/plain': { schema: { type: 'string' } },
-      'text/event-stream': { schema: { type: 'string' }, example: 'id: 12\ndata: {"text":"epoch 1/3\\n"}\n\nevent: end\nid: 12\ndata: {"status":"completed","error_message":null}\n\n' },
+      // The schema of one event, as SSE clients (and schemathesis) read it.
+      'text/event-stream': {
+        schema: {
+          type: 'object',
+          required: ['data'],
+          properties: {
+            event: { type: 'string', enum: ['end', 'restart'], description: 'Absent for a piece of the log' },
+            id: { type: 'string', pattern: LAST_EVENT_ID.source, description: 'The byte offset to resume from' },
+            data: {
+              type: 'string',
+              description: 'JSON: {"text": string} for a piece of the log; {"status": string|null, "error_message": string|null} for end; {} for restart',
+            },
+          },
+        },
+        example: 'id: 12\ndata: {"text":"epoch 1/3\\n"}\n\nevent: end\nid: 12\ndata: {"status":"completed","error_message":null}\n\n',
+      },
     },
     headers: {
       'X-Next-Offset': { description: 'The offset to pass next time (for a stream: where it starts)', required: true, schema: { type: 'integer', minimum: 0 } },
