@@ -9,14 +9,14 @@ export type Job = Schema<'JobResponse'>;
 const FINAL = new Set<Job['status']>(['completed', 'failed', 'cancelled']);
 export const isFinal = (status: Job['status']) => FINAL.has(status);
 
-/** Polls the job's status until it is final: every 250 ms at first, backing off to every 2 s. */
+/** Polls the job's status until it is final: every 250 ms at first, backing off to every second. */
 export async function waitForFinal(context: CliContext, jobId: string): Promise<Job> {
   let delay = 250;
   for (;;) {
     const job = await fetchJob(context, jobId);
     if (isFinal(job.status)) return job;
     await new Promise((resolve) => setTimeout(resolve, delay));
-    delay = Math.min(2000, delay * 1.5);
+    delay = Math.min(1000, delay * 1.5);
   }
 }
 
