@@ -10,6 +10,7 @@ import { setupSwagger } from './docs/swagger';
 import { answerClientErrors } from './errors/client-errors';
 import { useMethodNotAllowed } from './errors/method-not-allowed';
 import { validationPipe } from './errors/validation';
+import { serveWebUi } from './web/web-ui';
 
 /** Builds the configured API app; main.ts and the e2e tests both start it through here. */
 export async function createApiApp(config: AppConfig, options: { logger?: false } = {}): Promise<INestApplication> {
@@ -29,6 +30,7 @@ export async function createApiApp(config: AppConfig, options: { logger?: false 
   setServerTimeouts(app, config);
   setupSwagger(app);
   mountBullBoard(app);
+  serveWebUi(app);
   return app;
 }
 
