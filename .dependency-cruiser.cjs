@@ -44,7 +44,7 @@ module.exports = {
       name: 'clients-only-through-the-api',
       comment: 'The web UI and the CLI see the API through @app/client alone, never its code.',
       severity: 'error',
-      from: { path: '^apps/(web|cli)/' },
+      from: { path: '^apps/(web|cli)/src' },
       to: { path: '^libs/(domain|adapters)|^apps/(api|worker)/' },
     },
     {

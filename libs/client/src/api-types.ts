@@ -131,12 +131,52 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A job's combined stdout and stderr
-         * @description Up to 8 MiB from `offset`. X-Next-Offset says where to continue; poll with it to follow a running job.
+         * A job's combined stdout and stderr, as text or as a live stream
+         * @description Up to 8 MiB from `offset`. X-Next-Offset says where to continue; poll with it to follow a running job. With `follow=true` the answer is a text/event-stream (Server-Sent Events) that stays open until the job is final: each log event carries `data: {"text": "<the next piece of the log>"}` and `id: <the byte offset after it>`; send that id back as Last-Event-ID (or as offset) to resume without loss or repeats. `event: restart` (id 0) means a new attempt of the job started its log over. The stream ends with `event: end`, `data: {"status": "<final status>", "error_message": <string or null>}`, sent after the last byte of the log. A comment line (`: keep-alive`) comes every 15 s while nothing else does. At most 100 followers per job and 1000 in all per server: past that, 429 with Retry-After. Browsers: EventSource cannot send the bearer token; read the stream with fetch instead.
          */
         get: operations["JobsController_logs"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{id}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every metric's history, for charts
+         * @description Read from the job's MLflow run: at most 10000 points per metric and 100 metrics (`truncated` and `omitted` name what was cut). 409 before the job has a run; 503 while the tracking server is down (status and logs still work).
+         */
+        get: operations["JobsController_metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/jobs/{id}/rerun": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue the same run again
+         * @description A new job with the same submission, config, resource class and benchmark, under a fresh idempotency key, and the same rate limits as POST /jobs. The owner or an admin may re-run a job; the new job always belongs to the original job's owner and counts against the owner's limits. 409 when the submission was deleted or the benchmark is gone.
+         */
+        post: operations["JobsController_rerun"];
         delete?: never;
         options?: never;
         head?: never;
@@ -371,6 +411,34 @@ export interface components {
             offset: number;
             total: number;
         };
+        JobMetricsResponse: {
+            job_id: string;
+            /**
+             * @description Each metric's history ordered by step, keys as logged: the job's own metrics and the official copies under leaderboard.* that the scorer wrote. At most 10000 points per metric and 100 metrics (the first in sorted order).
+             * @example {
+             *       "train_loss": [
+             *         {
+             *           "step": 0,
+             *           "value": 0.9,
+             *           "timestamp": 1767225600000
+             *         },
+             *         {
+             *           "step": 1,
+             *           "value": 0.5,
+             *           "timestamp": 1767225601000
+             *         }
+             *       ]
+             *     }
+             */
+            metrics: {
+                [key: string]: components["schemas"]["MetricPointResponse"][];
+            };
+            /** @description Metrics past the first 100, not read */
+            omitted: string[];
+            run_id: string;
+            /** @description Metrics whose history was cut at 10000 points */
+            truncated: string[];
+        };
         JobResponse: {
             /**
              * @description The benchmark the job is scored on; null for a plain experiment
@@ -503,6 +571,20 @@ export interface components {
             submission_id: string;
             /** @example alice */
             user_id: string;
+        };
+        MetricPointResponse: {
+            /** @example 3 */
+            step: number;
+            /**
+             * @description Epoch milliseconds
+             * @example 1767225600000
+             */
+            timestamp: number;
+            /**
+             * @description null for NaN or an infinity, which JSON cannot carry
+             * @example 0.42
+             */
+            value: number | null;
         };
         RebuildResponse: {
             /** @example digits-anomaly */
@@ -1158,10 +1240,15 @@ export interface operations {
     JobsController_logs: {
         parameters: {
             query?: {
-                /** @description Byte offset to read from; pass the previous X-Next-Offset to follow a live log */
+                /** @description true: stream the log as Server-Sent Events (text/event-stream) until the job is final, instead of one text/plain chunk */
+                follow?: "true" | "false";
+                /** @description Byte offset to read from; pass the previous X-Next-Offset to follow a live log. With follow=true a Last-Event-ID header wins over it. */
                 offset?: number;
             };
-            header?: never;
+            header?: {
+                /** @description With follow=true: the id of the last event received, to resume after it (wins over offset) */
+                "Last-Event-ID"?: string;
+            };
             path: {
                 id: string;
             };
@@ -1169,16 +1256,35 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The log text (errors come as JSON, like on every route) */
+            /** @description The log text, or with follow=true the event stream (errors come as JSON, like on every route) */
             200: {
                 headers: {
                     /** @description The log's size in bytes so far */
                     "X-Log-Size": number;
-                    /** @description The offset to pass next time */
+                    /** @description The offset to pass next time (for a stream: where it starts) */
                     "X-Next-Offset": number;
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example id: 12
+                     *     data: {"text":"epoch 1/3\n"}
+                     *
+                     *     event: end
+                     *     id: 12
+                     *     data: {"status":"completed","error_message":null}
+                     */
+                    "text/event-stream": {
+                        /** @description JSON: {"text": string} for a piece of the log; {"status": string|null, "error_message": string|null} for end; {} for restart */
+                        data: string;
+                        /**
+                         * @description Absent for a piece of the log
+                         * @enum {string}
+                         */
+                        event?: "end" | "restart";
+                        /** @description The byte offset to resume from */
+                        id?: string;
+                    };
                     "text/plain": string;
                 };
             };
@@ -1213,6 +1319,202 @@ export interface operations {
             };
             /** @description Unknown id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over a per-user or per-client limit; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A request header is too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (Redis, queue, disk, tracking server) is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    JobsController_metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobMetricsResponse"];
+                };
+            };
+            /** @description Invalid input or request headers; `details` lists every offending field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or unknown bearer token */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The resource belongs to another user, or the route is for admins */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Over a per-user or per-client limit; retry after Retry-After seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A request header is too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency (Redis, queue, disk, tracking server) is down */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    JobsController_rerun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    /** @description Where to follow the new job */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobResponse"];
+                };
+            };
+            /** @description Invalid input or request headers; `details` lists every offending field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or unknown bearer token */
+            401: {
+                headers: {
+                    /** @description The scheme to authenticate with */
+                    "WWW-Authenticate": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The resource belongs to another user, or the route is for admins */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
