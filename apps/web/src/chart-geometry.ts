@@ -39,7 +39,7 @@ export function linePath(points: Point[]): string {
   return points.map((point, index) => `${index === 0 ? 'M' : 'L'}${point.x.toFixed(1)},${point.y.toFixed(1)}`).join(' ');
 }
 
-/** The best score so far after each finished job, in finishing order; `order` says which way is better. */
+/** The best score so far at each job's finish, in finishing order; `order` says which way is better. */
 export function bestOverTime(rows: { score: number; finished_at: string }[], order: 'asc' | 'desc'): Point[] {
   const sorted = rows
     .map((row) => ({ time: Date.parse(row.finished_at), score: row.score }))
@@ -49,7 +49,7 @@ export function bestOverTime(rows: { score: number; finished_at: string }[], ord
   for (const row of sorted) {
     const previous = best.at(-1)?.y;
     const better = previous === undefined || (order === 'desc' ? row.score > previous : row.score < previous);
-    if (better) best.push({ x: row.time, y: row.score });
+    best.push({ x: row.time, y: better ? row.score : previous });
   }
   return best;
 }
