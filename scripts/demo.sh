@@ -226,4 +226,6 @@ board "Every scored job (?all=true)" "all=true&limit=10"
 echo
 ((failures == 0)) || fail "$failures of ${#job_ids[@]} jobs did not complete"
 say "${#job_ids[@]} jobs completed in ${jobs_seconds}s; demo took $(elapsed | tr -d ' ')"
-say "next: open the API docs at $api/docs, or submit your own code like ${examples[0]}/README.md shows"
+say "next: the web UI at $api/ (sign in with the token above), the API docs at $api/docs, or the CLI:"
+say "  LEADERBOARD_URL=$api LEADERBOARD_TOKEN=<token> npm run --silent leaderboard -- submit ${examples[0]} --benchmark $benchmark --wait --follow"
+[[ -n "$stack_pid" && "${DEMO_KEEP:-}" != 1 ]] && say "  (run the demo with DEMO_KEEP=1 to keep the stack running for them)"
