@@ -228,4 +228,6 @@ echo
 say "${#job_ids[@]} jobs completed in ${jobs_seconds}s; demo took $(elapsed | tr -d ' ')"
 say "next: the web UI at $api/ (sign in with the token above), the API docs at $api/docs, or the CLI:"
 say "  LEADERBOARD_URL=$api LEADERBOARD_TOKEN=<token> npm run --silent leaderboard -- submit ${examples[0]} --benchmark $benchmark --wait --follow"
-[[ -n "$stack_pid" && "${DEMO_KEEP:-}" != 1 ]] && say "  (run the demo with DEMO_KEEP=1 to keep the stack running for them)"
+if [[ -n "$stack_pid" && "${DEMO_KEEP:-}" != 1 ]]; then
+  say "  (run the demo with DEMO_KEEP=1 to keep the stack running for them)"
+fi
