@@ -104,6 +104,7 @@ describe('live logs, re-runs and metric histories', () => {
         [await openSse(api.url, `/jobs/${jobId}/logs?follow=maybe`, auth('alice')), 400],
         [await follow(api, jobId, '', { 'Last-Event-ID': 'abc' }), 400],
         [await follow(api, jobId, '&offset=-1'), 400],
+        [await openSse(api.url, `/jobs/${jobId}/logs`, { ...auth('alice'), 'Last-Event-ID': 'x' }), 400],
       ];
       for (const [stream, status] of cases) {
         await stream.ended;

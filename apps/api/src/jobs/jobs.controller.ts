@@ -128,7 +128,7 @@ export class JobsController {
   @ApiHeader({
     name: 'Last-Event-ID',
     required: false,
-    description: 'With follow=true: the id of the last event received, to resume after it (wins over offset)',
+    description: 'With follow=true: the id of the last event received, to resume after it (wins over offset); ignored without follow, but still checked',
     schema: { type: 'string', pattern: LAST_EVENT_ID.source },
   })
   @ApiOkResponse({
@@ -165,7 +165,9 @@ export class JobsController {
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res() response: Response,
   ): Promise<void> {
-    if (query.follow === 'true') return this.follow(caller, jobId, lastEventId === undefined ? query.offset : resumeOffset(lastEventId), response);
+    // Checked with or without follow: a malformed header is the client's bug either way.
+    const resumeAt = lastEventId === undefined ? undefined : resumeOffset(lastEventId);
+    if (query.follow === 'true') return this.follow(caller, jobId, resumeAt ?? query.offset, response);
     const chunk = await this.getJobLogs.execute(caller, jobId, query.offset);
     response.set({ ...logHeaders(chunk), 'Content-Type': 'text/plain; charset=utf-8' }).send(chunk.text);
   }
