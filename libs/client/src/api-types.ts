@@ -1246,7 +1246,7 @@ export interface operations {
                 offset?: number;
             };
             header?: {
-                /** @description With follow=true: the id of the last event received, to resume after it (wins over offset) */
+                /** @description With follow=true: the id of the last event received, to resume after it (wins over offset); ignored without follow, but still checked */
                 "Last-Event-ID"?: string;
             };
             path: {
