@@ -45,6 +45,8 @@ describe('health, docs and admin surfaces', () => {
         '/jobs',
         '/jobs/{id}/cancel',
         '/jobs/{id}/logs',
+        '/jobs/{id}/metrics',
+        '/jobs/{id}/rerun',
         '/jobs/{id}/results',
         '/jobs/{id}/status',
         '/submissions',
