@@ -1,9 +1,8 @@
-import type { Schema } from '@app/client';
+import { SseParser, type Schema } from '@app/client';
 import { refused, unreachable } from './api-call';
 import { CliContext } from './context';
 import { CliFailure, EXIT } from './exit-codes';
 import { report } from './output';
-import { SseParser } from './sse-parser';
 
 export interface LogEnd {
   status: Schema<'JobResponse'>['status'] | null;

@@ -1,5 +1,4 @@
-import { apiMessage } from '@app/client';
-import { SseParser } from './sse';
+import { apiMessage, SseParser } from '@app/client';
 
 export interface LogFollowerHandlers {
   onText(text: string): void;

@@ -2,6 +2,7 @@ import createClient, { type Client } from 'openapi-fetch';
 import type { components, paths } from './api-types';
 
 export type { components, paths };
+export { SseParser, type SseEvent } from './sse';
 /** A response body the API documents, by schema name: `Schema<'JobResponse'>`. */
 export type Schema<Name extends keyof components['schemas']> = components['schemas'][Name];
 export type ApiClient = Client<paths>;

@@ -6,9 +6,10 @@ export interface SseEvent {
 }
 
 /**
- * An incremental text/event-stream parser (EventSource cannot send an Authorization header, so
- * the log follower reads the stream with fetch and parses it here). Feed it decoded text in
- * chunks of any size; it returns the events each chunk completed.
+ * An incremental text/event-stream parser, for `GET /jobs/{id}/logs?follow=true` (EventSource
+ * cannot send an Authorization header, so the web UI and the CLI read the stream with fetch and
+ * parse it here). Feed it decoded text in chunks of any size; it returns the events each chunk
+ * completed (the WHATWG rules: lines end with \n, \r\n or \r; a blank line ends an event).
  */
 export class SseParser {
   private buffer = '';
