@@ -2,8 +2,11 @@
 # Runs the MLflow tracking server in the foreground (exec), so a caller can background and kill it.
 # Env: MLFLOW_TRACKING_URI (host and port to serve, default http://127.0.0.1:5010),
 #      MLFLOW_BIND_HOST (interface to bind instead of the URI's host, e.g. 0.0.0.0 in a container),
-#      SHARED_DIR (default ./data; the database and artifacts live under $SHARED_DIR/mlflow),
-#      MLFLOW_WORKERS (default 1), VENV_DIR (default <repo>/.venv, made by scripts/setup-python.sh).
+#      SHARED_DIR (default ./data; artifacts, and the SQLite database, live under $SHARED_DIR/mlflow),
+#      MLFLOW_BACKEND_STORE_URI (default the SQLite file $SHARED_DIR/mlflow/mlflow.db; production:
+#        postgresql://USER:PASSWORD@HOST:5432/DB, created empty, MLflow makes its tables on start),
+#      MLFLOW_WORKERS (server processes: 1 on SQLite, which takes no more; 4 on another database),
+#      VENV_DIR (default <repo>/.venv, made by scripts/setup-python.sh).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,6 +28,16 @@ shared="${SHARED_DIR:-./data}"
 mkdir -p "$shared/mlflow/artifacts"
 shared="$(cd "$shared" && pwd)"
 
+store="${MLFLOW_BACKEND_STORE_URI:-sqlite:///$shared/mlflow/mlflow.db}"
+# SQLite takes one writer at a time: a second process would meet "database is locked" under load.
+if [[ "$store" == sqlite:* ]]; then
+  workers="${MLFLOW_WORKERS:-1}"
+  [[ "$workers" == 1 ]] || fail "MLFLOW_WORKERS=$workers needs a database server; SQLite runs with 1 (set MLFLOW_BACKEND_STORE_URI)"
+else
+  workers="${MLFLOW_WORKERS:-4}"
+fi
+[[ "$workers" =~ ^[1-9][0-9]*$ ]] || fail "MLFLOW_WORKERS must be a positive integer, got '$workers'"
+
 # Host headers we answer to: local callers, the compose service name, and the URI's own host.
 allowed="127.0.0.1:$port,localhost:$port,mlflow:$port"
 [[ ",$allowed," == *",$host:$port,"* ]] || allowed="$allowed,$host:$port"
@@ -34,10 +47,10 @@ export MLFLOW_DISABLE_TELEMETRY=true
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION="${MLFLOW_SERVER_ENABLE_JOB_EXECUTION:-false}"
 
 exec "$venv/bin/mlflow" server \
-  --backend-store-uri "sqlite:///$shared/mlflow/mlflow.db" \
+  --backend-store-uri "$store" \
   --serve-artifacts \
   --artifacts-destination "$shared/mlflow/artifacts" \
   --host "${MLFLOW_BIND_HOST:-$host}" \
   --port "$port" \
-  --workers "${MLFLOW_WORKERS:-1}" \
+  --workers "$workers" \
   --allowed-hosts "$allowed"
