@@ -6,4 +6,5 @@ module.exports = {
   // test/: checks of what ships beside the apps (benchmarks, examples) with the real python.
   roots: [...unit.roots, '<rootDir>/test'],
   testTimeout: 30000,
+  coverageDirectory: '<rootDir>/coverage/e2e',
 };
