@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
 import { auth, RunningApi, startApi, TOKENS } from '../../api/test/harness';
-import { freePort, RunningWorker, startWorker, stopWorker } from '../../worker/test/worker-harness';
+import { childCoverageEnv, freePort, RunningWorker, startWorker, stopWorker } from '../../worker/test/worker-harness';
 
 // The built CLI (npx nest build cli) against the real API, worker, sandbox, MLflow and Redis.
 jest.setTimeout(60_000);
@@ -30,7 +30,7 @@ function cliFor(url: string, token = TOKENS.alice): Cli {
   const launch = (args: string[], env: Record<string, string> = {}) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LEADERBOARD_URL: url, LEADERBOARD_TOKEN: token, ...env },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LEADERBOARD_URL: url, LEADERBOARD_TOKEN: token, ...childCoverageEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -221,7 +221,7 @@ describe('leaderboard CLI (built CLI, real API and worker)', () => {
   it('on a terminal (a pty from script(1)) shows what it packed and the upload progress', async () => {
     const child = spawn('script', ['-qec', `${process.execPath} ${BIN} submit examples/noop`, '/dev/null'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LEADERBOARD_URL: api.url, LEADERBOARD_TOKEN: TOKENS.alice },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LEADERBOARD_URL: api.url, LEADERBOARD_TOKEN: TOKENS.alice, ...childCoverageEnv() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

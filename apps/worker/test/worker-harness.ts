@@ -13,6 +13,14 @@ export interface RunningWorker {
   exited: Promise<number | string>;
 }
 
+/**
+ * NODE_V8_COVERAGE for a built app started as a child process, when the run collects coverage (npm test sets
+ * CHILD_V8_COVERAGE; not NODE_V8_COVERAGE itself, which would make jest and every tool write coverage too).
+ */
+export function childCoverageEnv(): Record<string, string> {
+  return process.env.CHILD_V8_COVERAGE ? { NODE_V8_COVERAGE: process.env.CHILD_V8_COVERAGE } : {};
+}
+
 /** An fd the worker inherits without close-on-exec, as from the shell that started a stack. */
 export const INHERITED_FD = 251;
 
@@ -26,6 +34,7 @@ export async function startWorker(api: RunningApi, env: Record<string, string> =
       ...(process.env.VENV_DIR ? { PYTHON_BIN: path.join(process.env.VENV_DIR, 'bin', 'python') } : {}),
       ...api.env,
       API_TOKENS: '',
+      ...childCoverageEnv(),
       ...env,
     },
     stdio,
