@@ -1,5 +1,6 @@
 # MLflow tracking server, installed from python/requirements-server.txt so it matches the clients.
-# docker-compose.yml gives the real command (backend, artifacts, allowed hosts).
+# docker-compose.yml gives the real command (artifacts, workers, allowed hosts) and the backend
+# store (MLFLOW_BACKEND_STORE_URI, PostgreSQL through psycopg from the same requirements file).
 
 FROM python:3.11-slim-bookworm
 # uid 1000 owns /shared in every image, so a fresh named volume is writable by all services.
