@@ -1,4 +1,5 @@
-# API image. Targets: dev (all deps, built once, no watch) and prod (runtime deps only, non-root).
+# API image. Targets: dev (all deps; docker-compose.override.yml runs it in watch mode) and prod
+# (runtime deps only, non-root).
 # Build from the repo root: docker build -f docker/api.Dockerfile --target prod .
 
 FROM node:20-bookworm-slim AS base
@@ -15,8 +16,14 @@ RUN npm run build
 
 FROM build AS dev
 ENV PORT=8010 SHARED_DIR=/shared
-# uid 1000 owns /shared in every image, so a fresh named volume is writable by all services.
-RUN install -d -o node -g node /shared
+# git for the dev container (.devcontainer/), which opens this image with the checkout mounted.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ca-certificates openssh-client \
+ && rm -rf /var/lib/apt/lists/*
+# uid 1000 owns /shared in every image, so a fresh named volume is writable by all services, and
+# owns /app here: the dev container (docker-compose.override.yml) runs npm ci as that user.
+RUN install -d -o node -g node /shared && chown -R node:node /app
 USER 1000:1000
 EXPOSE 8010
 CMD ["npm", "run", "start:api"]

@@ -1,5 +1,6 @@
 # Worker image: the BullMQ processor plus what user jobs need (CUDA runtime, Python 3.11 venv,
-# bubblewrap). Build from the repo root: docker build -f docker/worker.Dockerfile .
+# bubblewrap). Targets: dev (no CUDA, for docker-compose.override.yml) and prod (the default).
+# Build from the repo root: docker build -f docker/worker.Dockerfile --target prod .
 #
 # Sandbox privileges (granted by the compose service, nothing more): the worker runs as uid 1000
 # and bwrap builds each sandbox in an unprivileged user namespace. That needs
@@ -23,6 +24,24 @@ COPY tsconfig.json nest-cli.json ./
 COPY apps ./apps
 COPY libs ./libs
 RUN npm run build
+
+# Development (docker-compose.override.yml mounts the repo over /app and runs it in watch mode):
+# all npm dependencies, bubblewrap and the job venv on Debian's Python 3.11, no CUDA. The venv
+# lives outside /app, which the mount covers.
+FROM build AS dev
+ARG DEBIAN_FRONTEND=noninteractive
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends bubblewrap util-linux ca-certificates python3 python3-venv \
+ && rm -rf /var/lib/apt/lists/*
+COPY python/requirements-runtime.txt /tmp/requirements-runtime.txt
+RUN python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check -r /tmp/requirements-runtime.txt
+# uid 1000 (node) owns /shared and what npm ci rewrites in the dev container.
+RUN install -d -o node -g node /shared && chown -R node:node /app
+ENV SHARED_DIR=/shared PYTHON_BIN=/opt/venv/bin/python
+USER 1000:1000
+CMD ["npm", "run", "start:worker"]
 
 FROM node:20-bookworm-slim AS prod-deps
 WORKDIR /app
