@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Static checks of the Docker files; no Docker engine needed (none runs on our machines):
 #   1. docker-compose.yml validates with docker-compose 1.29 (installed from Debian when missing
-#      and we are root), and refuses to render without API_TOKENS;
-#   2. every build in the compose file names an existing Dockerfile and target stage;
+#      and we are root) alone, merged with docker-compose.gpu.yml (production) and merged with
+#      docker-compose.override.yml (development), and refuses to render without API_TOKENS or
+#      POSTGRES_PASSWORD;
+#   2. every build in each merged result names an existing Dockerfile and target stage;
 #   3. every COPY/ADD source exists in the repo and is not dropped by .dockerignore, and every
 #      COPY --from names an earlier stage;
 #   4. hadolint finds nothing in docker/*.Dockerfile (skipped with a note when not on PATH);
-#   5. the mlflow service publishes no port (it has no authentication).
+#   5. redis, postgres and mlflow publish no port (none of them asks who calls);
+#   6. the override builds the api and worker at their dev stage with the checkout at /app;
+#   7. .devcontainer/devcontainer.json is plain JSON (no comments) naming compose files of one of
+#      the checked sets and a service they define.
 # Prints one line per problem and exits 1 if there was any.
 set -uo pipefail
 
@@ -37,16 +42,32 @@ fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 : >"$tmp/empty.env"
-compose=(docker-compose --env-file "$tmp/empty.env" -f docker-compose.yml)
+compose=(docker-compose --env-file "$tmp/empty.env")
+required=(API_TOKENS POSTGRES_PASSWORD)
+values=(API_TOKENS=check:check-token POSTGRES_PASSWORD=check-password)
 
-if out="$(API_TOKENS=check:check-token "${compose[@]}" config 2>&1)"; then
-  printf '%s\n' "$out" >"$tmp/resolved.yml"
-else
-  problem "docker-compose.yml: $(printf '%s' "$out" | tr '\n' ' ')"
-fi
-if env -u API_TOKENS "${compose[@]}" config -q >/dev/null 2>&1; then
-  problem "docker-compose.yml renders without API_TOKENS; the api service must require it (\${API_TOKENS:?...})"
-fi
+# Each file set Compose is run with: production alone or with GPUs, development with the override.
+sets=("docker-compose.yml" "docker-compose.yml docker-compose.gpu.yml" "docker-compose.yml docker-compose.override.yml")
+: >"$tmp/resolved.list"
+for index in "${!sets[@]}"; do
+  read -r -a files <<<"${sets[$index]}"
+  args=()
+  for file in "${files[@]}"; do args+=(-f "$file"); done
+  if out="$(env "${values[@]}" "${compose[@]}" "${args[@]}" config 2>&1)"; then
+    printf '%s\n' "$out" >"$tmp/resolved-$index.yml"
+    printf '%s\t%s\n' "${sets[$index]}" "$tmp/resolved-$index.yml" >>"$tmp/resolved.list"
+  else
+    problem "${sets[$index]// / + }: $(printf '%s' "$out" | tr '\n' ' ')"
+    printf '%s\t\n' "${sets[$index]}" >>"$tmp/resolved.list"
+  fi
+done
+for name in "${required[@]}"; do
+  others=()
+  for value in "${values[@]}"; do [[ "$value" == "$name="* ]] || others+=("$value"); done
+  if env -u "$name" "${others[@]}" "${compose[@]}" -f docker-compose.yml config -q >/dev/null 2>&1; then
+    problem "docker-compose.yml renders without $name; it must be required (\${$name:?...})"
+  fi
+done
 
 # The YAML parser comes with Debian's docker-compose; prefer its interpreter.
 python=""
@@ -58,10 +79,10 @@ if [[ -z "$python" ]]; then
 else
   while IFS= read -r line; do
     [[ -n "$line" ]] && problem "$line"
-  done < <("$python" - "$tmp/resolved.yml" docker/*.Dockerfile <<'PY'
+  done < <("$python" - "$tmp/resolved.list" docker/*.Dockerfile <<'PY'
 import fnmatch, glob, json, os, re, sys
 
-resolved, dockerfiles = sys.argv[1], sys.argv[2:]
+resolved_list, dockerfiles = sys.argv[1], sys.argv[2:]
 root = os.path.realpath(os.getcwd())
 
 
@@ -178,11 +199,20 @@ for dockerfile in dockerfiles:
             if rule:
                 print(f"{where}: {word} source {source} is excluded by .dockerignore ({rule})")
 
-if os.path.exists(resolved):
-    import yaml
+import yaml
 
-    config = yaml.safe_load(open(resolved)) or {}
-    for name, service in (config.get("services") or {}).items():
+# {"docker-compose.yml docker-compose.gpu.yml": config, ...}; None for a set that did not render.
+resolved = {}
+for line in open(resolved_list):
+    files, _, path = line.rstrip("\n").partition("\t")
+    resolved[files] = (yaml.safe_load(open(path)) or {}) if path else None
+
+for files, config in resolved.items():
+    if config is None:
+        continue
+    label = files.replace(" ", " + ")
+    services = config.get("services") or {}
+    for name, service in services.items():
         build = service.get("build")
         if not build:
             continue
@@ -191,17 +221,63 @@ if os.path.exists(resolved):
         context = build.get("context", ".")
         dockerfile = os.path.join(context, build.get("dockerfile", "Dockerfile"))
         if not os.path.isfile(dockerfile):
-            print(f"docker-compose.yml: service {name} builds {os.path.relpath(dockerfile, root)}, which does not exist")
+            print(f"{label}: service {name} builds {os.path.relpath(dockerfile, root)}, which does not exist")
             continue
         if os.path.realpath(context) != root:
-            print(f"docker-compose.yml: service {name} builds from {context}; the checks assume the repo root")
+            print(f"{label}: service {name} builds from {context}; the checks assume the repo root")
         target = build.get("target")
         if target and target.lower() not in stages(dockerfile):
-            print(f"docker-compose.yml: service {name} wants target {target}, not a stage of {os.path.relpath(dockerfile, root)}")
-    # MLflow has no authentication: publishing it lets anyone rewrite any run (issue #6).
-    mlflow = (config.get("services") or {}).get("mlflow") or {}
-    if mlflow.get("ports"):
-        print("docker-compose.yml: service mlflow publishes ports; keep it on the compose network and expose it behind auth (docs/deploy-mlflow.md)")
+            print(f"{label}: service {name} wants target {target}, not a stage of {os.path.relpath(dockerfile, root)}")
+    # None of them authenticates its callers: MLflow would let anyone rewrite any run (issue #6).
+    for name in ("redis", "postgres", "mlflow"):
+        if (services.get(name) or {}).get("ports"):
+            print(f"{label}: service {name} publishes ports; keep it on the compose network (docs/deployment.md)")
+
+
+def mount_target(volume):
+    """(source, target) of a volume entry, short ("src:dst:mode") or long syntax."""
+    if isinstance(volume, dict):
+        return volume.get("source"), volume.get("target")
+    parts = volume.split(":")
+    return (parts[0], parts[1]) if len(parts) > 1 else (None, parts[0])
+
+
+development = resolved.get("docker-compose.yml docker-compose.override.yml")
+if development:
+    for name in ("api", "worker"):
+        service = (development.get("services") or {}).get(name) or {}
+        if (service.get("build") or {}).get("target") != "dev":
+            print(f"docker-compose.override.yml: service {name} must build the dev stage")
+        mounts = [mount_target(volume) for volume in service.get("volumes") or []]
+        if not any(target == "/app" and source and os.path.realpath(source) == root for source, target in mounts):
+            print(f"docker-compose.override.yml: service {name} must mount the checkout at /app")
+
+devcontainer = ".devcontainer/devcontainer.json"
+if not os.path.exists(devcontainer):
+    print(f"{devcontainer} is missing")
+else:
+    try:
+        spec = json.load(open(devcontainer))
+    except ValueError as error:
+        spec = None
+        print(f"{devcontainer}: not plain JSON ({error})")
+    if spec is not None:
+        named = spec.get("dockerComposeFile")
+        named = [named] if isinstance(named, str) else named or []
+        files = [os.path.relpath(os.path.normpath(os.path.join(".devcontainer", file))) for file in named]
+        missing = [file for file in files if not os.path.isfile(file)]
+        if not files or missing:
+            print(f"{devcontainer}: dockerComposeFile must name existing compose files (missing: {', '.join(missing) or 'all'})")
+        elif " ".join(files) not in resolved:
+            print(f"{devcontainer}: compose files {' + '.join(files)} are not a set this script checks")
+        elif resolved[" ".join(files)] is not None:
+            services = resolved[" ".join(files)].get("services") or {}
+            wanted = [spec.get("service")] + list(spec.get("runServices") or [])
+            for service in wanted:
+                if service not in services:
+                    print(f"{devcontainer}: service {service} is not defined by {' + '.join(files)}")
+        if not spec.get("workspaceFolder"):
+            print(f"{devcontainer}: workspaceFolder is missing")
 PY
   )
 fi
@@ -219,4 +295,4 @@ if ((problems > 0)); then
   exit 1
 fi
 dockerfiles=(docker/*.Dockerfile)
-note "OK: docker-compose.yml, ${#dockerfiles[@]} Dockerfiles, their COPY sources"
+note "OK: ${#sets[@]} compose file sets, ${#dockerfiles[@]} Dockerfiles, their COPY sources, the dev container"
