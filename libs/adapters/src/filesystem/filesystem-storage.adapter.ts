@@ -64,6 +64,8 @@ export class FileSystemStorageAdapter extends StoragePort {
   private readonly metadataCache = new BoundedCache<Submission>(10_000);
   /** Saves unpacking archives right now: each holds disk bandwidth and a little memory. */
   private unpacking = 0;
+  /** Uploads renamed into a submission: nothing is left at their temp path, so no unlink is spent on them. */
+  private readonly moved = new WeakSet<IncomingFile>();
 
   constructor(private readonly options: FileSystemStorageOptions) {
     super();
@@ -96,16 +98,12 @@ export class FileSystemStorageAdapter extends StoragePort {
 
   private async store(submissionId: string, files: IncomingFile[], archives: IncomingFile[]): Promise<string[]> {
     const folder = this.folderOf(submissionId);
-    await mkdir(this.uploadRoot, { recursive: true });
+    const filesDir = path.join(folder, 'files');
+    // One call instead of three makes the root (first use), the folder and files/; it returns the
+    // first folder it made, so a folder that was already there is still a Conflict.
+    const created = await mkdir(filesDir, { recursive: true });
+    if (created === undefined || created === filesDir) throw new Conflict(`submission ${submissionId} already exists`);
     try {
-      await mkdir(folder);
-    } catch (error) {
-      if (errorCode(error) === 'EEXIST') throw new Conflict(`submission ${submissionId} already exists`);
-      throw error;
-    }
-    try {
-      const filesDir = path.join(folder, 'files');
-      await mkdir(filesDir);
       const budget = new UnpackBudget(this.options, new NameRegistry());
       for (const file of files.filter((each) => !archiveFormat(each.originalName))) {
         const label = `file "${printable(file.originalName)}"`;
@@ -252,7 +250,7 @@ export class FileSystemStorageAdapter extends StoragePort {
   async discardIncoming(files: IncomingFile[]): Promise<void> {
     for (const file of files) {
       // Never delete outside the incoming folder, whatever path a caller hands over.
-      if (!this.isIncoming(file.tempPath)) continue;
+      if (!this.isIncoming(file.tempPath) || this.moved.has(file)) continue;
       await unlink(file.tempPath).catch((error: unknown) => {
         if (errorCode(error) !== 'ENOENT') throw error;
       });
@@ -286,6 +284,7 @@ export class FileSystemStorageAdapter extends StoragePort {
         await copyFile(file.tempPath, target, constants.COPYFILE_EXCL);
         await unlink(file.tempPath);
       }
+      this.moved.add(file);
     } catch (error) {
       const problem = fsProblem(error);
       if (problem) throw new Invalid([`${label} ${problem}`]);
