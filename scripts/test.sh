@@ -49,6 +49,12 @@ if ! node -e "const R=require('ioredis');const r=new R(process.argv[1],{lazyConn
   exit 1
 fi
 
+pg_url="${TEST_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+if ! psql "$pg_url" -Atqc 'select 1' >/dev/null 2>&1; then
+  echo "PostgreSQL does not answer at $pg_url; the MLflow-on-PostgreSQL test needs it (set TEST_POSTGRES_URL)" >&2
+  exit 1
+fi
+
 work="$(mktemp -d /tmp/lb-test.XXXXXX)"
 mlflow_pid=""
 cleanup() {
