@@ -18,3 +18,15 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
     cursor = next;
   } while (cursor !== '0');
 }
+
+/**
+ * Ends a client whose server is gone. Not disconnect(): between retries its socket is already closed, yet
+ * ioredis arms a 2 s timer to destroy it, and that timer keeps Jest from exiting. Without retries, the
+ * client's next attempt fails and ends it.
+ */
+export async function endUnreachable(client: Redis): Promise<void> {
+  if (client.status === 'end') return;
+  const ended = new Promise((resolve) => client.once('end', resolve));
+  client.options.retryStrategy = () => null;
+  await ended;
+}

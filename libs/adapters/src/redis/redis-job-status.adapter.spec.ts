@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { Unavailable } from '@app/domain';
-import { deleteKeys, testRedisUrl, uniquePrefix } from '../../../../test/redis';
+import { deleteKeys, endUnreachable, testRedisUrl, uniquePrefix } from '../../../../test/redis';
 import { jobStatusContract } from '../../../domain/test/contracts/job-status.contract';
 import { createRedisClient } from './redis-client';
 import { JOB_TTL_SECONDS, RedisJobStatusAdapter } from './redis-job-status.adapter';
@@ -36,6 +36,6 @@ describe('RedisJobStatusAdapter (real Redis)', () => {
     const down = createRedisClient('redis://127.0.0.1:1/0');
     down.on('error', () => undefined);
     await expect(new RedisJobStatusAdapter(down, prefix).get('x')).rejects.toBeInstanceOf(Unavailable);
-    down.disconnect();
+    await endUnreachable(down);
   });
 });

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { Unavailable } from '@app/domain';
-import { deleteKeys, testRedisUrl, uniquePrefix } from '../../../../test/redis';
+import { deleteKeys, endUnreachable, testRedisUrl, uniquePrefix } from '../../../../test/redis';
 import { leaderboardContract } from '../../../domain/test/contracts/leaderboard.contract';
 import { createRedisClient } from './redis-client';
 import { RedisLeaderboardAdapter } from './redis-leaderboard.adapter';
@@ -46,6 +46,6 @@ describe('RedisLeaderboardAdapter (real Redis)', () => {
   it('raises Unavailable when Redis cannot be reached', async () => {
     const down = createRedisClient('redis://127.0.0.1:1/0');
     await expect(new RedisLeaderboardAdapter(down, prefix).page('digits', { all: false, offset: 0, limit: 5 })).rejects.toBeInstanceOf(Unavailable);
-    down.disconnect();
+    await endUnreachable(down);
   });
 });
