@@ -12,7 +12,7 @@ const collectCoverageFrom = [
   '!**/*.e2e-spec.ts',
   '!**/*.d.ts',
   '!**/testing/**',
-  // Generated from the OpenAPI document (npm run gen:api): types only, nothing runs.
+  // Generated from the OpenAPI document (npm run docs:api): types only, nothing runs.
   '!libs/client/src/api-types.ts',
 ];
 module.exports = {

@@ -82,8 +82,8 @@ bash scripts/check-docker.sh
 step "typecheck"
 npm run --silent typecheck
 
-step "OpenAPI document and client types are current (npm run gen:api)"
-bash scripts/gen-api.sh --check
+step "API document, docs/api.md and client types are current (npm run docs:api)"
+bash scripts/docs-api.sh --check
 
 step "unit and contract tests"
 status=0

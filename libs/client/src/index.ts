@@ -14,7 +14,7 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
-/** The API, typed from its own OpenAPI document (libs/client/src/api-types.ts, `npm run gen:api`). */
+/** The API, typed from its own OpenAPI document (libs/client/src/api-types.ts, `npm run docs:api`). */
 export function createApiClient(baseUrl: string, options: ClientOptions = {}): ApiClient {
   return createClient<paths>({
     baseUrl: baseUrl.replace(/\/+$/, ''),

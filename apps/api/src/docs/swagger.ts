@@ -9,7 +9,7 @@ export function setupSwagger(app: INestApplication): void {
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
 }
 
-/** The OpenAPI document of the app: served at /docs-json, and written to docs/openapi.json by `npm run gen:api`. */
+/** The OpenAPI document of the app: served at /docs-json, and written to docs/openapi.json by `npm run docs:api`. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(
     app,
