@@ -87,13 +87,19 @@ bash scripts/docs-api.sh --check
 
 step "unit and contract tests"
 status=0
-npx jest --config jest.config.js --json --outputFile="$work/unit.json" || status=$?
+# Coverage: each jest run writes coverage/<run>/coverage-final.json; the worker and CLI processes the e2e
+# tests start write V8 coverage to coverage/child (the harnesses pass CHILD_V8_COVERAGE on as NODE_V8_COVERAGE).
+rm -rf coverage
+npx jest --config jest.config.js --coverage --json --outputFile="$work/unit.json" || status=$?
 
 step "build (the worker e2e tests run the built worker)"
 npm run --silent build >"$work/build.log" 2>&1 || { tail -40 "$work/build.log" >&2; exit 1; }
 
 step "e2e tests"
-npx jest --config jest.e2e.config.js --runInBand --json --outputFile="$work/e2e.json" || status=$?
+CHILD_V8_COVERAGE="$root/coverage/child" npx jest --config jest.e2e.config.js --runInBand --coverage --json --outputFile="$work/e2e.json" || status=$?
+
+step "line coverage of libs/ and apps/ (unit + e2e + worker and CLI processes; fails under COVERAGE_MIN, 80)"
+npx ts-node -r tsconfig-paths/register --transpile-only scripts/coverage.ts || status=$?
 
 node -e '
   let passed = 0, failed = 0;
