@@ -33,8 +33,11 @@ export interface SandboxedRun {
   abort: AbortSignal;
 }
 
+/** Scheduling niceness of jobs and scorers; without CAP_SYS_NICE they cannot raise their priority back. */
+export const RUN_NICENESS = 10;
+
 /**
- * Runs: worker (root) -> sh (joins the cgroup) -> prlimit -> setpriv (drops to the owner, no caps, no
+ * Runs: worker (root) -> sh (joins the cgroup) -> nice -> prlimit -> setpriv (drops to the owner, no caps, no
  * new privs) -> bwrap (unprivileged) -> the launcher (pid 1, under the seccomp filter). The outcome
  * comes from outside: bwrap's JSON status, the cgroup counters, the timeout.
  */
@@ -42,6 +45,8 @@ export async function runSandboxed(run: SandboxedRun): Promise<SandboxOutcome> {
   const { limits, cgroup } = run;
   const chain = [
     ...(cgroup ? ['/bin/sh', '-c', JOIN_CGROUPS, 'sh', String(cgroup.procsFiles.length), ...cgroup.procsFiles] : []),
+    // Below the platform's own processes: on a shared host a busy job must not slow the API or the worker down.
+    'nice', '-n', String(RUN_NICENESS),
     'prlimit',
     '--core=0',
     `--nofile=${JOB_OPEN_FILES}`,
