@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import * as yauzl from 'yauzl';
 import { ArchiveEntry } from './archive-entry';
@@ -64,11 +65,22 @@ export async function* zipEntries(archivePath: string): AsyncGenerator<ArchiveEn
       const fileType = (entry.externalFileAttributes >>> 16) & FILE_TYPE_MASK;
       const kind = name.endsWith('/') || fileType === DIRECTORY ? 'directory' : 'file';
       const problem = utf8Flag && name === INVALID_NAME ? 'has a name that is not valid UTF-8' : zipProblem(entry, fileType);
-      yield { name, kind, problem, declaredSize: entry.uncompressedSize, content: () => zip.openReadStreamPromise(entry) };
+      yield { name, kind, problem, declaredSize: entry.uncompressedSize, content: () => entryContent(zip, entry) };
     }
   } finally {
     zip.close();
   }
+}
+
+/**
+ * An entry's inflated bytes. yauzl's size check can still fail after the unpacker stopped reading
+ * (the budget ran out first, say), and an 'error' with no listener would crash the API process:
+ * the sink keeps it; while the unpacker reads, its iterator sees the error as before.
+ */
+async function entryContent(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> {
+  const stream = await zip.openReadStreamPromise(entry);
+  stream.on('error', () => undefined);
+  return stream;
 }
 
 const INVALID_NAME = '\u{FFFD}';
