@@ -1,9 +1,8 @@
-import { Invalid } from '../errors/domain-errors';
 import { Caller } from '../model/caller';
 import { Job } from '../model/job';
 import { StoragePort } from '../ports/storage.port';
 import { GetJobStatus } from './get-job-status';
-import { MAX_LOG_OFFSET } from './get-job-logs';
+import { checkLogOffset } from './get-job-logs';
 
 /** Followers of one job's live log, and of all jobs, that one API process serves at once. */
 export const LOG_FOLLOWER_LIMITS = { perJob: 100, total: 1000 };
@@ -22,9 +21,7 @@ export class FollowJobLog {
   ) {}
 
   async execute(caller: Caller, jobId: string, offset: number): Promise<FollowStart> {
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_LOG_OFFSET) {
-      throw new Invalid([`offset must be a whole number from 0 to ${MAX_LOG_OFFSET}`]);
-    }
+    checkLogOffset(offset);
     const job = await this.jobs.execute(caller, jobId);
     // The smallest read the port allows; only the size is wanted.
     const chunk = await this.storage.loadLogs(jobId, offset, 4);

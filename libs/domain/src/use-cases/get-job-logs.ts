@@ -7,6 +7,13 @@ export const MAX_LOG_CHUNK_BYTES = 8 * 2 ** 20;
 /** 1 TiB: past any log a job can write; keeps the offset a safe integer. */
 export const MAX_LOG_OFFSET = 2 ** 40;
 
+/** A byte offset into a job's log, as the logs routes take it (plain and followed). */
+export function checkLogOffset(offset: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_LOG_OFFSET) {
+    throw new Invalid([`offset must be a whole number from 0 to ${MAX_LOG_OFFSET}`]);
+  }
+}
+
 /** A job's combined output from a byte offset, so clients can follow a live log. */
 export class GetJobLogs {
   constructor(
@@ -15,9 +22,7 @@ export class GetJobLogs {
   ) {}
 
   async execute(caller: Caller, jobId: string, offset: number): Promise<LogChunk> {
-    if (!Number.isSafeInteger(offset) || offset < 0 || offset > MAX_LOG_OFFSET) {
-      throw new Invalid([`offset must be a whole number from 0 to ${MAX_LOG_OFFSET}`]);
-    }
+    checkLogOffset(offset);
     await this.jobs.execute(caller, jobId);
     const chunk = await this.storage.loadLogs(jobId, offset, MAX_LOG_CHUNK_BYTES);
     return chunk ?? { text: '', nextOffset: offset, size: 0 };
