@@ -18,10 +18,15 @@ import { ScoreJob } from './score-job';
 /** Why a run was stopped from outside: a user's cancel, or the worker shutting down (requeue). */
 export type StopReason = 'cancel' | 'shutdown';
 
+/** A platform service whose outage is the platform's fault, never the user's. */
+export type PlatformService = 'Redis' | 'MLflow';
+
 export type Execution =
   | { outcome: 'finished'; job: Job }
   | { outcome: 'requeue' }
-  | { outcome: 'skipped'; reason: string };
+  | { outcome: 'skipped'; reason: string }
+  // The platform failed: the job goes back to pending/delayed for delayMs without counting an attempt.
+  | { outcome: 'retry'; service: PlatformService; reason: string; delayMs: number };
 
 /** What scores a job on its benchmark and ranks it. */
 export interface Ranking {
