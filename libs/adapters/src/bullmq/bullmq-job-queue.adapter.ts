@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { JobPayload, JobQueuePort, QueueState, Unavailable } from '@app/domain';
+import { DISCONNECT_TIMEOUT_MS } from '../redis/redis-client';
 import { bullPrefix, JOB_QUEUE_NAME } from './job-queue';
 
 const DAY_SECONDS = 24 * 3600;
@@ -13,7 +14,7 @@ export class BullMqJobQueueAdapter extends JobQueuePort {
   constructor(redisUrl: string, redisPrefix: string) {
     super();
     // A bounded retry count makes POST /jobs fail fast (503) instead of hanging while Redis is down.
-    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 3000 });
+    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 3000, disconnectTimeout: DISCONNECT_TIMEOUT_MS });
     this.queue = new Queue(JOB_QUEUE_NAME, { connection: this.connection, prefix: bullPrefix(redisPrefix) });
     // Connection errors surface as Unavailable on each call and in /healthz; the events add nothing.
     this.queue.on('error', () => undefined);
