@@ -2,7 +2,7 @@ import { IncomingFile, Invalid, RateLimited, TooLarge } from '@app/domain';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { storageContract } from '../../../domain/test/contracts/storage.contract';
@@ -153,7 +153,6 @@ describe('FileSystemStorageAdapter', () => {
       const filesDir = path.join(uploadRoot, id, 'files');
       expect(existsSync(path.join(filesDir, 'code.zip'))).toBe(false);
       expect(await readFile(path.join(filesDir, 'src/utils/helpers.py'), 'utf8')).toBe('def helper(): pass\n');
-      expect(await storage.validateEntrypoint(id, 'src/model.py')).toBe(true);
     });
 
     it('unpacks a tar.gz with nested folders, "./" prefixes included', async () => {
@@ -357,17 +356,6 @@ describe('FileSystemStorageAdapter', () => {
       await first;
       const third = await archive('c.tar.gz', [{ name: 'c.py', text: '' }]);
       expect(await storage.save('sub-3', [third])).toEqual(['c.py']);
-    });
-
-    it('validateEntrypoint is false for a symbolic link and for a folder', async () => {
-      const { uploadRoot, storage, archive } = await fixture();
-      await storage.save(id, [await archive('code.zip', [{ name: 'src/model.py', text: '' }])]);
-      const filesDir = path.join(uploadRoot, id, 'files');
-      await symlink(path.join(filesDir, 'src/model.py'), path.join(filesDir, 'link.py'));
-      expect(await storage.validateEntrypoint(id, 'src/model.py')).toBe(true);
-      expect(await storage.validateEntrypoint(id, 'link.py')).toBe(false);
-      expect(await storage.validateEntrypoint(id, 'src')).toBe(false);
-      expect(await storage.validateEntrypoint(id, 'src/model.py/x.py')).toBe(false);
     });
 
     it('discardIncoming deletes leftover uploads, ignores missing ones and never touches files elsewhere', async () => {

@@ -116,6 +116,8 @@ export class FileSystemStorageAdapter extends StoragePort {
         if (!this.isIncoming(archive.tempPath)) throw notIncoming(archive.tempPath, this.incoming);
         await unpackArchive(archive.tempPath, archive.originalName, filesDir, budget);
       }
+      // Plain files alone land in a folder made above: their names are the listing, without a readdir.
+      if (archives.length === 0) return files.map((file) => file.originalName).sort();
       return (await regularFiles(filesDir)).sort();
     } catch (error) {
       await rm(folder, { recursive: true, force: true });
@@ -186,14 +188,6 @@ export class FileSystemStorageAdapter extends StoragePort {
   async exists(submissionId: string): Promise<boolean> {
     if (!SAFE_ID.test(submissionId)) return false;
     return (await kindOf(path.join(this.folderOf(submissionId), 'metadata.json'))) === 'file';
-  }
-
-  async validateEntrypoint(submissionId: string, entrypoint: string): Promise<boolean> {
-    if (!SAFE_ID.test(submissionId) || unsafePathReason(entrypoint) !== undefined) return false;
-    const filesDir = path.join(this.folderOf(submissionId), 'files');
-    const target = path.resolve(filesDir, entrypoint);
-    if (!target.startsWith(filesDir + path.sep)) return false;
-    return (await kindOf(target)) === 'file';
   }
 
   async remove(submissionId: string): Promise<void> {

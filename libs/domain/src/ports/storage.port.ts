@@ -37,8 +37,6 @@ export abstract class StoragePort {
   /** The stored metadata, or undefined for an unknown submission. */
   abstract loadMetadata(submissionId: string): Promise<Submission | undefined>;
   abstract exists(submissionId: string): Promise<boolean>;
-  /** True when the relative path names a regular file inside the submission. */
-  abstract validateEntrypoint(submissionId: string, entrypoint: string): Promise<boolean>;
   /** Removes a submission entirely; a no-op for an unknown one. */
   abstract remove(submissionId: string): Promise<void>;
   /**

@@ -48,7 +48,8 @@ export class CreateSubmission {
       const files = await this.storage.save(submissionId, request.files);
       const configPresent = files.includes(configFile);
       const problems: string[] = [];
-      if (!(await this.storage.validateEntrypoint(submissionId, entrypoint))) {
+      // `files` lists the regular files stored, by canonical relative path: no second look at the disk.
+      if (!files.includes(entrypoint)) {
         problems.push(`entrypoint "${entrypoint}" is not among the uploaded files (${preview(files)})`);
       }
       if (request.configFile?.trim() && !configPresent) {

@@ -86,18 +86,6 @@ export function storageContract(make: () => Promise<StorageContractSubject>): vo
     await expect(subject.storage.load('unknown')).rejects.toBeInstanceOf(NotFound);
   });
 
-  it('validateEntrypoint accepts only a stored file inside the submission', async () => {
-    const subject = await make();
-    await saved(subject);
-    const { storage } = subject;
-    expect(await storage.validateEntrypoint(submissionId, 'main.py')).toBe(true);
-    expect(await storage.validateEntrypoint(submissionId, 'missing.py')).toBe(false);
-    expect(await storage.validateEntrypoint(submissionId, '../x.py')).toBe(false);
-    expect(await storage.validateEntrypoint(submissionId, '../sub-1/files/main.py')).toBe(false);
-    expect(await storage.validateEntrypoint(submissionId, '/etc/passwd')).toBe(false);
-    expect(await storage.validateEntrypoint('unknown', 'main.py')).toBe(false);
-  });
-
   it('remove deletes a submission and may be repeated', async () => {
     const subject = await make();
     const { files } = await saved(subject);
@@ -105,7 +93,6 @@ export function storageContract(make: () => Promise<StorageContractSubject>): vo
     await subject.storage.remove(submissionId);
     expect(await subject.storage.exists(submissionId)).toBe(false);
     expect(await subject.storage.loadMetadata(submissionId)).toBeUndefined();
-    expect(await subject.storage.validateEntrypoint(submissionId, 'main.py')).toBe(false);
     await expect(subject.storage.load(submissionId)).rejects.toBeInstanceOf(NotFound);
     await expect(subject.storage.remove(submissionId)).resolves.toBeUndefined();
     await expect(subject.storage.remove('never-stored')).resolves.toBeUndefined();
@@ -123,7 +110,7 @@ export function storageContract(make: () => Promise<StorageContractSubject>): vo
     const { uploads, files } = await saved(subject);
     await subject.storage.discardIncoming(uploads);
     await subject.storage.saveMetadata(submission(files));
-    expect(await subject.storage.validateEntrypoint(submissionId, 'main.py')).toBe(true);
+    expect(await subject.storage.exists(submissionId)).toBe(true);
     expect((await subject.storage.loadMetadata(submissionId))?.files).toEqual(files);
   });
 

@@ -9,7 +9,6 @@ import {
   RunFiles,
   StoragePort,
   Submission,
-  unsafePathReason,
 } from '@app/domain';
 // Test code may share the adapter's parser: config parsing is not what this fake stands in for.
 import { parseConfig } from '../../../adapters/src/filesystem/config-file';
@@ -82,11 +81,6 @@ export class InMemoryStorage extends StoragePort {
 
   async exists(submissionId: string): Promise<boolean> {
     return this.submissions.get(submissionId)?.metadata !== undefined;
-  }
-
-  async validateEntrypoint(submissionId: string, entrypoint: string): Promise<boolean> {
-    if (unsafePathReason(entrypoint) !== undefined) return false;
-    return this.submissions.get(submissionId)?.files.includes(entrypoint) ?? false;
   }
 
   async remove(submissionId: string): Promise<void> {
