@@ -17,6 +17,7 @@ describe('JobProcessor (fakes)', () => {
   let status: InMemoryJobStatus;
   let storage: InMemoryStorage;
   let sandbox: ScriptedSandbox;
+  let tracking: InMemoryTracking;
   let cancels: InMemoryCancelSignal;
   let processor: JobProcessor;
 
@@ -25,7 +26,8 @@ describe('JobProcessor (fakes)', () => {
     storage = new InMemoryStorage();
     sandbox = new ScriptedSandbox();
     cancels = new InMemoryCancelSignal();
-    const execute = new ExecuteJob(status, storage, new InMemoryTracking(), sandbox, new FixedClock(), fakeRanking(), {
+    tracking = new InMemoryTracking();
+    const execute = new ExecuteJob(status, storage, tracking, sandbox, new FixedClock(), fakeRanking(), {
       experimentName: 'leaderboard',
       limits: { small: limits, medium: limits },
     });
@@ -46,7 +48,14 @@ describe('JobProcessor (fakes)', () => {
       Date.now(),
     );
     const data: JobPayload = { job_id: jobId, submission_id: `sub-${jobId}`, entrypoint, config_file: null, config: {}, resource_class: 'small' };
-    return { data, moveToDelayed: jest.fn(async () => undefined) };
+    const job = {
+      data,
+      moveToDelayed: jest.fn(async (_timestamp: number, _token?: string) => undefined),
+      updateData: jest.fn(async (next: JobPayload) => {
+        job.data = next;
+      }),
+    };
+    return job;
   }
 
   const started = (count: number) =>
@@ -93,5 +102,38 @@ describe('JobProcessor (fakes)', () => {
     const late = await delivered('j2', 'succeed.py');
     await expect(processor.handle(late)).rejects.toBeInstanceOf(DelayedError);
     expect(sandbox.requests).toHaveLength(1);
+  });
+
+  it('sends a job back to the delayed set with backoff when MLflow is down before its code runs', async () => {
+    tracking.unavailable = true;
+    const job = await delivered('j1', 'succeed.py');
+    const before = Date.now();
+    await expect(processor.handle(job, 'lock-token')).rejects.toBeInstanceOf(DelayedError);
+    expect(job.updateData).toHaveBeenCalledWith(expect.objectContaining({ job_id: 'j1', platform_fault_since: expect.any(Number), platform_retries: 1 }));
+    const [until, token] = job.moveToDelayed.mock.calls[0];
+    expect(token).toBe('lock-token');
+    // The first delay is 1 s.
+    expect(until).toBeGreaterThanOrEqual(before + 1000);
+    expect(until).toBeLessThan(Date.now() + 1000 + 50);
+    expect(sandbox.requests).toHaveLength(0);
+    expect((await status.get('j1'))?.status).toBe('pending');
+    // The next delivery doubles the delay; once MLflow is back the job runs.
+    await expect(processor.handle(job, 'lock-token')).rejects.toBeInstanceOf(DelayedError);
+    expect(job.data.platform_retries).toBe(2);
+    expect(job.moveToDelayed.mock.calls[1][0]).toBeGreaterThanOrEqual(before + 2000);
+    tracking.unavailable = false;
+    expect(await processor.handle(job, 'lock-token')).toBe('completed');
+  });
+
+  it('forgets earlier platform faults when it hands a job back on stop', async () => {
+    const running = started(1);
+    const job = await delivered('j1', 'hang.py');
+    job.data = { ...job.data, platform_fault_since: 1, platform_retries: 3 };
+    const handled = processor.handle(job, 'lock-token');
+    await running;
+    await processor.stop();
+    await expect(handled).rejects.toBeInstanceOf(DelayedError);
+    expect(job.data).not.toHaveProperty('platform_fault_since');
+    expect(job.data).not.toHaveProperty('platform_retries');
   });
 });

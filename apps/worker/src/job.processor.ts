@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DelayedError, Job as QueueJob, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { AppConfig, bullPrefix, JOB_QUEUE_NAME } from '@app/adapters';
-import { CancelSignalPort, ExecuteJob, isFinal, JobPayload, JobStatusPort } from '@app/domain';
+import { CancelSignalPort, ExecuteJob, Execution, isFinal, JobPayload, JobStatusPort } from '@app/domain';
 import { GpuSlots } from './gpu-slots';
 
 const CANCEL_POLL_MS = 2000;
@@ -69,7 +69,7 @@ export class JobProcessor {
   }
 
   /** Runs one delivered job; BullMQ calls this for each job it hands to this worker. */
-  async handle(job: Pick<QueueJob<JobPayload>, 'data' | 'moveToDelayed'>, token?: string): Promise<string> {
+  async handle(job: DeliveredJob, token?: string): Promise<string> {
     const jobId = job.data.job_id;
     // A job delivered while the worker stops goes straight back, untouched.
     if (this.stopping) await requeue(job, token);
@@ -79,6 +79,7 @@ export class JobProcessor {
     try {
       const execution = await this.executeJob.execute(job.data, controller.signal, gpu);
       if (execution.outcome === 'requeue') await requeue(job, token);
+      if (execution.outcome === 'retry') await this.retryLater(job, token, execution);
       if (execution.outcome === 'skipped') this.logger.log(`skipped ${jobId}: ${execution.reason}`);
       return execution.outcome === 'finished' ? execution.job.status : execution.outcome;
     } catch (error) {
@@ -94,6 +95,22 @@ export class JobProcessor {
     }
   }
 
+  /**
+   * A platform fault before the code ran: the job waits in the delayed set (no attempt counted) with
+   * the time its faults began in its payload, so the next delivery knows how long it has been failing.
+   * The queue connection retries without limit, so with Redis down this waits for Redis to return.
+   */
+  private async retryLater(job: DeliveredJob, token: string | undefined, retry: Extract<Execution, { outcome: 'retry' }>): Promise<never> {
+    const jobId = job.data.job_id;
+    const failingFor = Math.round((Date.now() - retry.since) / 1000);
+    this.logger.warn(
+      `job ${jobId}: ${retry.service} unavailable (${retry.reason}); retry ${retry.attempt} in ${retry.delayMs} ms, failing for ${failingFor} s; the job's code has not run`,
+    );
+    await job.updateData({ ...job.data, platform_fault_since: retry.since, platform_retries: retry.attempt });
+    await job.moveToDelayed(Date.now() + retry.delayMs, token);
+    throw new DelayedError();
+  }
+
   /** The safety net under the broadcast: a run whose status turned final elsewhere is stopped. */
   private async abortCancelled(): Promise<void> {
     for (const [jobId, controller] of this.running) {
@@ -103,8 +120,18 @@ export class JobProcessor {
   }
 }
 
+/** What the processor uses of a BullMQ job. */
+export type DeliveredJob = Pick<QueueJob<JobPayload>, 'data' | 'moveToDelayed' | 'updateData'>;
+
 /** Back to the queue without counting an attempt: the job was not at fault. */
-async function requeue(job: Pick<QueueJob<JobPayload>, 'moveToDelayed'>, token?: string): Promise<never> {
+async function requeue(job: DeliveredJob, token?: string): Promise<never> {
+  // A fresh start: platform faults of an earlier delivery no longer count against the retry window.
+  if (job.data.platform_fault_since !== undefined) {
+    const data = { ...job.data };
+    delete data.platform_fault_since;
+    delete data.platform_retries;
+    await job.updateData(data);
+  }
   await job.moveToDelayed(Date.now(), token);
   throw new DelayedError();
 }

@@ -25,6 +25,7 @@ export * from './model/run-keys';
 export * from './ports/cancel-signal.port';
 export * from './use-cases/cancel-job';
 export * from './use-cases/execute-job';
+export * from './use-cases/platform-faults';
 export * from './use-cases/describe-failure';
 export * from './use-cases/reap-jobs';
 export * from './model/utf8';

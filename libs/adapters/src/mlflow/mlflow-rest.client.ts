@@ -43,8 +43,9 @@ export class MlflowRestClient {
     return this.send<T>('GET', `/api/2.0/mlflow/${path}?${new URLSearchParams(query)}`);
   }
 
-  post<T>(path: string, body: object): Promise<T> {
-    return this.send<T>('POST', `/api/2.0/mlflow/${path}`, JSON.stringify(body), 'application/json');
+  /** `once`: a single attempt, for requests that are not safe to repeat blindly (runs/create). */
+  post<T>(path: string, body: object, options: { once?: boolean } = {}): Promise<T> {
+    return this.send<T>('POST', `/api/2.0/mlflow/${path}`, JSON.stringify(body), 'application/json', options.once ? 1 : this.attempts);
   }
 
   async put(path: string, content: Uint8Array): Promise<void> {
@@ -57,9 +58,9 @@ export class MlflowRestClient {
     return attempt.ok && attempt.status === 200;
   }
 
-  private async send<T>(method: string, path: string, body?: string | Uint8Array, contentType?: string): Promise<T> {
+  private async send<T>(method: string, path: string, body?: string | Uint8Array, contentType?: string, attempts = this.attempts): Promise<T> {
     let cause = '';
-    for (let attempt = 1; attempt <= this.attempts; attempt += 1) {
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
       if (attempt > 1) await sleep(this.retryDelayMs * 2 ** (attempt - 2));
       const result = await this.attempt(method, path, body, contentType);
       if (!result.ok) {
@@ -75,7 +76,7 @@ export class MlflowRestClient {
       }
       throw new MlflowApiError(status, errorCode, `MLflow ${method} ${path.split('?')[0]} failed (HTTP ${status}): ${message}`);
     }
-    throw new Unavailable(`MLflow tracking server at ${this.trackingUri} is unreachable after ${this.attempts} attempts: ${cause}`);
+    throw new Unavailable(`MLflow tracking server at ${this.trackingUri} is unreachable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${cause}`);
   }
 
   private async attempt(method: string, path: string, body?: string | Uint8Array, contentType?: string): Promise<Attempt> {

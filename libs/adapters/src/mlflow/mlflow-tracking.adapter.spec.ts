@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { AddressInfo, createServer } from 'node:net';
 import { Unavailable } from '@app/domain';
 import { mlflowUri } from '../../../../test/mlflow';
 import { trackingContract } from '../../../domain/test/contracts/tracking.contract';
@@ -86,5 +87,35 @@ describe('MlflowTrackingAdapter (real MLflow)', () => {
     expect(error).toBeInstanceOf(Unavailable);
     expect((error as Error).message).toContain(`MLflow tracking server at ${uri} is unreachable after 3 attempts`);
     expect(await down.ping()).toBe(false);
+  });
+
+  it('makes one run for a job even when runs/create times out after MLflow made the run', async () => {
+    // A proxy that forwards every request at once but holds the answer to runs/create past the timeout.
+    const proxy = createHttpServer((incoming, outgoing) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', async () => {
+        const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
+        const answer = await fetch(`${mlflowUri()}${incoming.url}`, { method: incoming.method, body, headers: { 'content-type': 'application/json' } });
+        const text = await answer.text();
+        if (incoming.url?.includes('runs/create')) await new Promise((resolve) => setTimeout(resolve, 1500));
+        outgoing.writeHead(answer.status, { 'content-type': 'application/json' }).end(text);
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const slow = new MlflowTrackingAdapter({ trackingUri: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, timeoutMs: 500, retries: 3, retryDelayMs: 10 });
+      const experiment = uniqueName('timeout');
+      const jobId = uniqueName('job');
+      const run = await slow.startRun(experiment, jobId, { job_id: jobId });
+      expect(await slow.startRun(experiment, jobId, { job_id: jobId })).toEqual(run);
+      const { runs } = await mlflow<{ runs?: { info: { run_id: string } }[] }>('runs/search', {
+        experiment_ids: [run.experimentId],
+        filter: `tags.job_id = '${jobId}'`,
+      });
+      expect(runs?.map((found) => found.info.run_id)).toEqual([run.runId]);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });

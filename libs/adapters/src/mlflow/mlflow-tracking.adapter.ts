@@ -1,4 +1,4 @@
-import { HistoryPoint, MetricHistory, MetricPoint, RunStatus, RunSummary, TrackedRun, TrackingPort } from '@app/domain';
+import { HistoryPoint, MetricHistory, MetricPoint, RunStatus, RunSummary, TrackedRun, TrackingPort, Unavailable } from '@app/domain';
 import { MlflowApiError, MlflowRestClient, MlflowTrackingOptions } from './mlflow-rest.client';
 import { BoundedCache } from '../support/bounded-cache';
 
@@ -52,12 +52,12 @@ export class MlflowTrackingAdapter extends TrackingPort {
     const cached = this.experiments.get(experimentName);
     let run: WireRun;
     try {
-      run = await this.createRun(cached ?? (await this.experimentId(experimentName)), runName, tags);
+      run = await this.findOrCreateRun(cached ?? (await this.experimentId(experimentName)), runName, tags);
     } catch (error) {
       // The cached experiment may have been deleted since: look it up again (restoring it) once.
       if (!cached || !(error instanceof MlflowApiError)) throw error;
       this.experiments.delete(experimentName);
-      run = await this.createRun(await this.experimentId(experimentName), runName, tags);
+      run = await this.findOrCreateRun(await this.experimentId(experimentName), runName, tags);
     }
     this.experiments.set(experimentName, run.info.experiment_id);
     this.artifactUris.set(run.info.run_id, run.info.artifact_uri);
@@ -143,13 +143,42 @@ export class MlflowTrackingAdapter extends TrackingPort {
     return this.rest.ping();
   }
 
-  private async createRun(experimentId: string, runName: string, tags: Record<string, string>): Promise<WireRun> {
-    const { run } = await this.rest.post<{ run: WireRun }>('runs/create', {
-      experiment_id: experimentId,
-      run_name: runName,
-      start_time: Date.now(),
-      tags: keyValues(tags, MLFLOW_LIMITS.tagValueLength),
+  /**
+   * runs/create is not idempotent: a request that timed out may still have made the run. For a job
+   * (a job_id tag) its RUNNING run is looked up first, the create is tried once, and after an outage
+   * the lookup runs again, so a retried start finds the run instead of making a second one.
+   */
+  private async findOrCreateRun(experimentId: string, runName: string, tags: Record<string, string>): Promise<WireRun> {
+    const jobId = tags.job_id;
+    // Job ids are plain ids; anything else could not be quoted safely in a filter.
+    if (!jobId || !/^[\w.-]+$/.test(jobId)) return this.createRun(experimentId, runName, tags, false);
+    const existing = await this.findRunningRun(experimentId, jobId);
+    if (existing) return existing;
+    try {
+      return await this.createRun(experimentId, runName, tags, true);
+    } catch (error) {
+      if (!(error instanceof Unavailable)) throw error;
+      const created = await this.findRunningRun(experimentId, jobId).catch(() => undefined);
+      if (created) return created;
+      throw error;
+    }
+  }
+
+  private async findRunningRun(experimentId: string, jobId: string): Promise<WireRun | undefined> {
+    const { runs } = await this.rest.post<{ runs?: WireRun[] }>('runs/search', {
+      experiment_ids: [experimentId],
+      filter: `tags.job_id = '${jobId}' and attributes.status = 'RUNNING'`,
+      max_results: 1,
     });
+    return runs?.[0];
+  }
+
+  private async createRun(experimentId: string, runName: string, tags: Record<string, string>, once: boolean): Promise<WireRun> {
+    const { run } = await this.rest.post<{ run: WireRun }>(
+      'runs/create',
+      { experiment_id: experimentId, run_name: runName, start_time: Date.now(), tags: keyValues(tags, MLFLOW_LIMITS.tagValueLength) },
+      { once },
+    );
     return run;
   }
 

@@ -1,4 +1,4 @@
-import { Job, JobChange, JobStatus, NewJob, ResourceClass, Scores } from '@app/domain';
+import { Finishing, Job, JobChange, JobStatus, NewJob, ResourceClass, Scores } from '@app/domain';
 
 /** Field names of the `{prefix}:job:{id}` hash; nulls are stored as empty strings. */
 export function newJobFields(job: NewJob, status: JobStatus): Record<string, string> {
@@ -23,7 +23,7 @@ export function newJobFields(job: NewJob, status: JobStatus): Record<string, str
   };
 }
 
-const CHANGE_FIELDS: Record<Exclude<keyof JobChange, 'scores'>, string> = {
+const CHANGE_FIELDS: Record<Exclude<keyof JobChange, 'scores' | 'finishing'>, string> = {
   status: 'status',
   runId: 'run_id',
   experimentId: 'experiment_id',
@@ -39,6 +39,7 @@ export function changeFields(change: JobChange): string[] {
     if (value !== undefined) fields.push(field, (value as string | null) ?? '');
   }
   if (change.scores !== undefined) fields.push('scores', change.scores ? JSON.stringify(change.scores) : '');
+  if (change.finishing !== undefined) fields.push('finishing', change.finishing ? JSON.stringify(change.finishing) : '');
   return fields;
 }
 
@@ -63,6 +64,7 @@ export function jobFromHash(hash: Record<string, string>): Job | undefined {
     startedAt: orNull(hash.started_at),
     finishedAt: orNull(hash.finished_at),
     errorMessage: orNull(hash.error_message),
+    ...(hash.finishing ? { finishing: JSON.parse(hash.finishing) as Finishing } : {}),
   };
 }
 

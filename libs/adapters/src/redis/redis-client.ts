@@ -22,12 +22,18 @@ export function createRedisClient(url: string): Redis {
   return client;
 }
 
+/**
+ * Replies that mean "Redis is not serving yet", not "your command is wrong": a restarted server
+ * answers LOADING while it reads its AOF, a replica MASTERDOWN or READONLY, a busy script BUSY.
+ */
+const NOT_SERVING = /^(LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN)\b/;
+
 /** Runs a Redis call, turning connection failures into the domain's Unavailable. */
 export async function redisCall<T>(call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof ReplyError) throw error;
+    if (error instanceof ReplyError && !NOT_SERVING.test((error as Error).message)) throw error;
     throw new Unavailable(`Redis is unreachable (${(error as Error).message}); try again shortly`);
   }
 }

@@ -40,11 +40,25 @@ export interface Job extends NewJob {
   errorMessage: string | null;
   /** Official scores from the benchmark's scorer; null until scored, and for plain experiments. */
   scores: Scores | null;
+  /**
+   * Set while a run whose code already ran writes its outcome (MLflow, board, record): a worker that
+   * gets the job again finishes these writes instead of running the code a second time.
+   */
+  finishing?: Finishing;
 }
 
-/** The fields a status update may change. */
+/** The outcome of a run whose code ran, kept until every finishing write has landed. */
+export interface Finishing {
+  status: 'completed' | 'failed' | 'cancelled';
+  errorMessage: string | null;
+  runStatus: 'FINISHED' | 'FAILED' | 'KILLED';
+  scores: Scores | null;
+  finishedAt: string;
+}
+
+/** The fields a status update may change; `finishing: null` clears the marker. */
 export type JobChange = Partial<
-  Pick<Job, 'status' | 'runId' | 'experimentId' | 'startedAt' | 'finishedAt' | 'errorMessage' | 'scores'>
+  Pick<Job, 'status' | 'runId' | 'experimentId' | 'startedAt' | 'finishedAt' | 'errorMessage' | 'scores'> & { finishing: Finishing | null }
 >;
 
 /** What goes on the queue, in the wire format the worker reads. */
@@ -57,6 +71,10 @@ export interface JobPayload {
   resource_class: ResourceClass;
   /** Absent in payloads queued before benchmarks existed. */
   benchmark?: string | null;
+  /** Set by the worker while the platform keeps failing this job: when the faults began (epoch ms). */
+  platform_fault_since?: number;
+  /** How many times in a row the job went back to the queue for a platform fault. */
+  platform_retries?: number;
 }
 
 export function toPayload(job: NewJob): JobPayload {

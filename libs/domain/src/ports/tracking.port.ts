@@ -36,6 +36,10 @@ export interface MetricHistory {
 
 /** Experiment tracking (MLflow): every job gets one run that the user's code attaches to. */
 export abstract class TrackingPort {
+  /**
+   * A new RUNNING run, or, when `tags.job_id` is set and the experiment has a RUNNING run with that
+   * tag, that run: a start retried after a timeout or an outage never makes a second run for one job.
+   */
   abstract startRun(experimentName: string, runName: string, tags: Record<string, string>): Promise<TrackedRun>;
   abstract logParams(runId: string, params: Record<string, string>): Promise<void>;
   abstract logMetrics(runId: string, metrics: MetricPoint[]): Promise<void>;

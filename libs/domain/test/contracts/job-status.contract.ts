@@ -63,6 +63,19 @@ export function jobStatusContract(make: () => Promise<JobStatusPort>): void {
     expect((await status.get(job.jobId))?.scores).toEqual(scores);
   });
 
+  it('keeps the finishing marker of a run whose code ran, and clears it with the final status', async () => {
+    const job = newJob();
+    await status.create(job, roomy, now);
+    expect((await status.get(job.jobId))?.finishing).toBeUndefined();
+    const finishing = { status: 'completed' as const, errorMessage: null, runStatus: 'FINISHED' as const, scores: { auc: 0.25 }, finishedAt: '2026-06-01T12:00:05.000Z' };
+    await status.update(job.jobId, { status: 'running', runId: 'run-1' });
+    expect(await status.update(job.jobId, { finishing })).toMatchObject({ status: 'running', finishing });
+    expect((await status.get(job.jobId))?.finishing).toEqual(finishing);
+    const final = await status.update(job.jobId, { status: 'completed', finishing: null, scores: finishing.scores });
+    expect(final.finishing).toBeUndefined();
+    expect((await status.get(job.jobId))?.finishing).toBeUndefined();
+  });
+
   it('never leaves a final state and writes nothing after it', async () => {
     const job = newJob();
     await status.create(job, roomy, now);

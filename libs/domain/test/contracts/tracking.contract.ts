@@ -31,6 +31,18 @@ export function trackingContract(make: () => Promise<TrackingPort>): void {
     expect(elsewhere.experimentId).not.toBe(first.experimentId);
   });
 
+  it('reuses the RUNNING run of a job (same job_id tag) instead of starting a second one, never an ended one', async () => {
+    const jobId = uniqueName('job');
+    const first = await tracking.startRun(experiment, jobId, { job_id: jobId, user_id: 'alice' });
+    expect(await tracking.startRun(experiment, jobId, { job_id: jobId, user_id: 'alice' })).toEqual(first);
+    const otherJob = await tracking.startRun(experiment, 'other', { job_id: uniqueName('job') });
+    expect(otherJob.runId).not.toBe(first.runId);
+    await tracking.endRun(first.runId, 'FAILED');
+    const second = await tracking.startRun(experiment, jobId, { job_id: jobId, user_id: 'alice' });
+    expect(second.runId).not.toBe(first.runId);
+    expect((await tracking.getRun(first.runId))?.status).toBe('FAILED');
+  });
+
   it('reports the latest point of each metric: highest step, then latest timestamp', async () => {
     const { runId } = await tracking.startRun(experiment, 'metrics', {});
     await tracking.logMetrics(runId, [

@@ -21,19 +21,27 @@ interface StoredRun {
   artifacts: Map<string, Uint8Array>;
 }
 
-/** A tracking server in memory that behaves like MLflow; `unavailable` simulates an outage. */
+/**
+ * A tracking server in memory that behaves like MLflow; `unavailable` simulates an outage, and
+ * `unavailableCalls` one that only some calls see (e.g. 'endRun', the server dying mid-job).
+ */
 export class InMemoryTracking extends TrackingPort {
   readonly runs = new Map<string, StoredRun>();
   unavailable = false;
+  readonly unavailableCalls = new Set<keyof TrackingPort>();
   private readonly experiments = new Map<string, string>();
   private nextId = 1;
 
   async startRun(experimentName: string, runName: string, tags: Record<string, string>): Promise<TrackedRun> {
-    this.checkAvailable();
+    this.checkAvailable('startRun');
     let experimentId = this.experiments.get(experimentName);
     if (!experimentId) {
       experimentId = String(this.nextId++);
       this.experiments.set(experimentName, experimentId);
+    }
+    if (tags.job_id) {
+      const running = [...this.runs].find(([, run]) => run.experimentId === experimentId && run.status === 'RUNNING' && run.tags.job_id === tags.job_id);
+      if (running) return { runId: running[0], experimentId };
     }
     const runId = (this.nextId++).toString(16).padStart(32, '0');
     this.runs.set(runId, { experimentId, runName, status: 'RUNNING', tags: { ...tags }, params: {}, metrics: new Map(), history: new Map(), artifacts: new Map() });
@@ -41,7 +49,7 @@ export class InMemoryTracking extends TrackingPort {
   }
 
   async logParams(runId: string, params: Record<string, string>): Promise<void> {
-    const run = this.run(runId);
+    const run = this.run(runId, 'logParams');
     for (const [key, value] of Object.entries(params)) {
       const stored = Array.from(value).slice(0, PARAM_VALUE_LENGTH).join('');
       if (key in run.params && run.params[key] !== stored) {
@@ -52,7 +60,7 @@ export class InMemoryTracking extends TrackingPort {
   }
 
   async logMetrics(runId: string, metrics: MetricPoint[]): Promise<void> {
-    const run = this.run(runId);
+    const run = this.run(runId, 'logMetrics');
     const now = Date.now();
     for (const metric of metrics) {
       const point = { value: metric.value, step: metric.step ?? 0, timestamp: metric.timestamp ?? now };
@@ -64,7 +72,7 @@ export class InMemoryTracking extends TrackingPort {
   }
 
   async logArtifact(runId: string, artifactPath: string, content: Uint8Array): Promise<void> {
-    const run = this.run(runId);
+    const run = this.run(runId, 'logArtifact');
     const segments = artifactPath.split('/').filter((segment) => segment !== '' && segment !== '.');
     if (artifactPath.startsWith('/') || segments.length === 0 || segments.includes('..') || artifactPath.includes('\\')) {
       throw new Error(`artifact path must be a relative path inside the run, got '${artifactPath}'`);
@@ -73,11 +81,11 @@ export class InMemoryTracking extends TrackingPort {
   }
 
   async endRun(runId: string, status: Exclude<RunStatus, 'RUNNING'>): Promise<void> {
-    this.run(runId).status = status;
+    this.run(runId, 'endRun').status = status;
   }
 
   async getRun(runId: string): Promise<RunSummary | undefined> {
-    this.checkAvailable();
+    this.checkAvailable('getRun');
     const run = this.runs.get(runId);
     if (!run) return undefined;
     const metrics = Object.fromEntries([...run.metrics].map(([key, point]) => [key, point.value]));
@@ -85,7 +93,7 @@ export class InMemoryTracking extends TrackingPort {
   }
 
   async getMetricHistory(runId: string, key: string, maxPoints: number): Promise<MetricHistory> {
-    this.checkAvailable();
+    this.checkAvailable('getMetricHistory');
     const logged = this.runs.get(runId)?.history.get(key) ?? [];
     const points = logged
       .slice(0, maxPoints)
@@ -94,15 +102,15 @@ export class InMemoryTracking extends TrackingPort {
     return { points, truncated: logged.length > maxPoints };
   }
 
-  private run(runId: string): StoredRun {
-    this.checkAvailable();
+  private run(runId: string, call: keyof TrackingPort): StoredRun {
+    this.checkAvailable(call);
     const run = this.runs.get(runId);
     if (!run) throw new Error(`Run with id=${runId} not found`);
     return run;
   }
 
-  private checkAvailable(): void {
-    if (this.unavailable) throw new Unavailable('MLflow tracking server at memory:// is unreachable after 1 attempts: simulated outage');
+  private checkAvailable(call: keyof TrackingPort): void {
+    if (this.unavailable || this.unavailableCalls.has(call)) throw new Unavailable('MLflow tracking server at memory:// is unreachable after 1 attempts: simulated outage');
   }
 }
 

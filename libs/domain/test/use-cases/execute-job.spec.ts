@@ -98,10 +98,12 @@ describe('ExecuteJob', () => {
     expect(sandbox.requests).toHaveLength(0);
   });
 
-  it('fails the job with a clear reason when the tracking server is down', async () => {
+  it('does not blame the user when the tracking server is down: the job goes back to the queue', async () => {
     tracking.unavailable = true;
     const execution = await useCase.execute(await queued('succeed.py'), new AbortController().signal);
-    expect(execution).toMatchObject({ job: { status: 'failed', errorMessage: expect.stringMatching(/^tracking server unavailable: MLflow tracking server .* unreachable/) } });
+    // The rest of this story is in execute-job-platform-faults.spec.ts.
+    expect(execution).toMatchObject({ outcome: 'retry', service: 'MLflow', reason: expect.stringMatching(/^MLflow tracking server .* unreachable/) });
+    expect(await status.get('job-1')).toMatchObject({ status: 'pending', errorMessage: null });
     expect(sandbox.requests).toHaveLength(0);
   });
 
