@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import type { Request, RequestHandler, Response } from 'express';
 import multer, { MulterError } from 'multer';
 import { rm } from 'node:fs/promises';
-import { Observable, catchError, mergeMap } from 'rxjs';
+import { Observable, catchError } from 'rxjs';
 import { AppConfig, incomingDir } from '@app/adapters';
 import { DomainError, Invalid, RateLimited, TooLarge, Unavailable } from '@app/domain';
 import { AuthenticatedRequest } from '../auth/caller.decorator';
@@ -57,12 +57,9 @@ export class UploadInterceptor implements NestInterceptor {
       await removeTemporaryFiles(request);
       throw this.toDomainError(error);
     }
-    // Cleanup finishes before the response goes out, so a client never sees leftovers.
+    // On success the use case has moved or removed every upload it was handed. On failure, cleanup
+    // finishes before the response goes out, so a client never sees leftovers.
     return next.handle().pipe(
-      mergeMap(async (value) => {
-        await removeTemporaryFiles(request);
-        return value;
-      }),
       catchError(async (error) => {
         await removeTemporaryFiles(request);
         throw error;

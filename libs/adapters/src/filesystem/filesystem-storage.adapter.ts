@@ -14,12 +14,12 @@ import {
   unsafePathReason,
 } from '@app/domain';
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, open, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { UnpackBudget, UnpackLimits, archiveFormat, unpackArchive } from './archive-unpacker';
 import { fsProblem } from './fs-problems';
+import { FsThreadPool } from './fs-thread-pool';
 import { NameRegistry } from './name-registry';
 import { BoundedCache } from '../support/bounded-cache';
 import { parseConfig } from './config-file';
@@ -66,6 +66,7 @@ export class FileSystemStorageAdapter extends StoragePort {
   private unpacking = 0;
   /** Uploads renamed into a submission: nothing is left at their temp path, so no unlink is spent on them. */
   private readonly moved = new WeakSet<IncomingFile>();
+  private readonly threads = new FsThreadPool();
 
   constructor(private readonly options: FileSystemStorageOptions) {
     super();
@@ -99,17 +100,20 @@ export class FileSystemStorageAdapter extends StoragePort {
   private async store(submissionId: string, files: IncomingFile[], archives: IncomingFile[]): Promise<string[]> {
     const folder = this.folderOf(submissionId);
     const filesDir = path.join(folder, 'files');
-    // One call instead of three makes the root (first use), the folder and files/; it returns the
-    // first folder it made, so a folder that was already there is still a Conflict.
-    const created = await mkdir(filesDir, { recursive: true });
-    if (created === undefined || created === filesDir) throw new Conflict(`submission ${submissionId} already exists`);
+    const budget = new UnpackBudget(this.options, new NameRegistry());
+    const plain = files.filter((each) => !archiveFormat(each.originalName));
+    const moves = plain.map((file) => ({ from: file.tempPath, to: path.join(filesDir, this.checkPlain(file, budget)) }));
+    // One task makes the root (first use), the folder and files/, then renames the uploads in.
+    const result = await this.threads.movePlainFiles(filesDir, moves).catch((error: unknown) => {
+      throw serverDiskError(error) ?? error;
+    });
+    if (result.conflict) throw new Conflict(`submission ${submissionId} already exists`);
+    for (const file of plain.slice(0, result.moved)) this.moved.add(file);
     try {
-      const budget = new UnpackBudget(this.options, new NameRegistry());
-      for (const file of files.filter((each) => !archiveFormat(each.originalName))) {
-        const label = `file "${printable(file.originalName)}"`;
-        budget.names.add(file.originalName, 'file', label);
-        budget.countBytes(label, file.size);
-        await this.moveIncoming(file, filesDir);
+      if (result.duplicate !== undefined) throw new Invalid([`${label(plain[result.duplicate])} was uploaded twice`]);
+      if (result.failed !== undefined) {
+        const problem = fsProblem(result.error);
+        throw problem ? new Invalid([`${label(plain[result.failed])} ${problem}`]) : result.error;
       }
       // Archives are unpacked straight from the incoming folder; discardIncoming removes them.
       for (const archive of archives) {
@@ -117,12 +121,22 @@ export class FileSystemStorageAdapter extends StoragePort {
         await unpackArchive(archive.tempPath, archive.originalName, filesDir, budget);
       }
       // Plain files alone land in a folder made above: their names are the listing, without a readdir.
-      if (archives.length === 0) return files.map((file) => file.originalName).sort();
+      if (archives.length === 0) return plain.map((file) => file.originalName).sort();
       return (await regularFiles(filesDir)).sort();
     } catch (error) {
       await rm(folder, { recursive: true, force: true });
       throw serverDiskError(error) ?? error;
     }
+  }
+
+  /** Checks an upload before anything is written; returns the name it is stored under. */
+  private checkPlain(file: IncomingFile, budget: UnpackBudget): string {
+    if (!this.isIncoming(file.tempPath)) throw notIncoming(file.tempPath, this.incoming);
+    const name = file.originalName;
+    if (name.includes('/') || unsafePathReason(name) !== undefined) throw new Invalid([`${label(file)} is not a plain file name`]);
+    budget.names.add(name, 'file', label(file));
+    budget.countBytes(label(file), file.size);
+    return name;
   }
 
   async saveMetadata(submission: Submission): Promise<void> {
@@ -140,14 +154,8 @@ export class FileSystemStorageAdapter extends StoragePort {
     const folder = this.folderOf(submissionId);
     const temporary = path.join(folder, `.metadata-${randomUUID()}.tmp`);
     try {
-      const file = await open(temporary, 'wx');
-      try {
-        await file.writeFile(JSON.stringify(record, null, 2));
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temporary, path.join(folder, 'metadata.json'));
+      // Flushed before the rename: once metadata.json exists, it is whole.
+      await this.threads.writeDurably(temporary, path.join(folder, 'metadata.json'), JSON.stringify(record, null, 2));
     } catch (error) {
       await rm(temporary, { force: true });
       if (errorCode(error) === 'ENOENT') throw new NotFound(`submission ${submissionId} has no stored files; save them first`);
@@ -263,28 +271,6 @@ export class FileSystemStorageAdapter extends StoragePort {
     return path.resolve(tempPath).startsWith(this.incoming + path.sep);
   }
 
-  private async moveIncoming(file: IncomingFile, filesDir: string): Promise<void> {
-    if (!this.isIncoming(file.tempPath)) throw notIncoming(file.tempPath, this.incoming);
-    const name = file.originalName;
-    const label = `file "${printable(name)}"`;
-    if (name.includes('/') || unsafePathReason(name) !== undefined) throw new Invalid([`${label} is not a plain file name`]);
-    const target = path.join(filesDir, name);
-    if ((await kindOf(target)) !== undefined) throw new Invalid([`${label} was uploaded twice`]);
-    try {
-      try {
-        await rename(file.tempPath, target);
-      } catch (error) {
-        if (errorCode(error) !== 'EXDEV') throw error;
-        await copyFile(file.tempPath, target, constants.COPYFILE_EXCL);
-        await unlink(file.tempPath);
-      }
-      this.moved.add(file);
-    } catch (error) {
-      const problem = fsProblem(error);
-      if (problem) throw new Invalid([`${label} ${problem}`]);
-      throw error;
-    }
-  }
 }
 
 /** The server's disk, not the upload, is at fault: a 503 the operator can act on, not a 500. */
@@ -292,6 +278,10 @@ function serverDiskError(error: unknown): Unavailable | undefined {
   const code = errorCode(error);
   if (!code || !['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'EROFS', 'EIO'].includes(code)) return undefined;
   return new Unavailable(`the submission could not be written to disk (${code}); tell the operator`);
+}
+
+function label(file: IncomingFile): string {
+  return `file "${printable(file.originalName)}"`;
 }
 
 function notIncoming(tempPath: string, incoming: string): Error {
