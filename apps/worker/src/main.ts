@@ -1,6 +1,6 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppConfig, ConfigError, loadBenchmarkCatalog, loadConfig, prepareDirectories } from '@app/adapters';
+import { AppConfig, ConfigError, loadBenchmarkCatalog, loadConfig, prepareDirectories, SandboxLayoutError } from '@app/adapters';
 import { SandboxRunnerPort } from '@app/domain';
 import { WorkerLifecycle } from './worker.lifecycle';
 import { WorkerModule } from './worker.module';
@@ -38,7 +38,9 @@ async function main(): Promise<void> {
     description = await context.get(SandboxRunnerPort).selfCheck();
   } catch (error) {
     await context.close();
-    fail(`the sandbox cannot run jobs: ${(error as Error).message}. Install bubblewrap, or set SANDBOX=none to run code unsandboxed (unsafe).`);
+    // A layout error names its own fix; bubblewrap is there and works.
+    const hint = error instanceof SandboxLayoutError ? '' : '. Install bubblewrap, or set SANDBOX=none to run code unsandboxed (unsafe).';
+    fail(`the sandbox cannot run jobs: ${(error as Error).message}${hint}`);
   }
   logger.log(`sandbox: ${description}`);
   // Our own handlers, so a graceful stop (jobs requeued) exits 0 instead of re-raising the signal.

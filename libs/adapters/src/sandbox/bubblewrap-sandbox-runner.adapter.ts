@@ -80,14 +80,15 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     const version = await bwrapVersion();
     await checkVenv(this.host.venvDir);
     // Once per worker start: what workers killed mid-job left behind on this host.
-    const stale = await removeStaleStageRoots(this.options.workDir);
+    const stale = await removeStaleStageRoots(this.host.workDir);
     const outcome = await this.trialRun();
     if (outcome.kind !== 'succeeded') throw new Error(`a trivial sandboxed python did not run: ${describe(outcome)}`);
     const support = await this.host.cgroupSupport();
     const limits = support.version === 'none' ? `rlimits only (${support.reason})` : `cgroup v${support.version} (memory, pids)`;
     const uids = this.host.dropRoot ? `uid ${this.uidBase}+slot` : `uid ${process.getuid!()}`;
     const cleaned = stale.length > 0 ? `, removed ${stale.length} staging dir(s) of dead workers` : '';
-    return `${version}, ${uids}, seccomp, ${limits}${cleaned}`;
+    const staging = this.host.workDirNote ? `, ${this.host.workDirNote}` : '';
+    return `${version}, ${uids}, seccomp, ${limits}${cleaned}${staging}`;
   }
 
   private async prepare(request: SandboxRequest, slot: number): Promise<PreparedJob> {
@@ -179,7 +180,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
 
   private async trialRun(): Promise<SandboxOutcome> {
     const jobId = `selfcheck-${randomUUID().slice(0, 8)}`;
-    const dir = path.join(this.options.workDir, `${jobId}-files`);
+    const dir = path.join(this.host.workDir, `${jobId}-files`);
     await this.host.ready();
     await mkdir(path.join(dir, 'submission'), { recursive: true });
     await mkdir(path.join(dir, 'output'));

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { EtcFiles, HostLayout, jobFileContents, readHostLayout } from './bwrap-args';
 import { CgroupSupport, detectCgroups, JobCgroup } from './cgroup';
 import { findLauncher } from './launcher';
+import { closedFolderMessage, closedFolderOnTheWay, SandboxLayoutError, sandboxWorkDir } from './reachable';
 import { SANDBOX_PROCESSES } from './sandbox-chain';
 import { hostSeccompFilter } from './seccomp';
 import { claimStageRoot, newStageRoot } from './stage-roots';
@@ -33,7 +34,13 @@ export class SandboxHost {
   /** A root worker drops to a per-slot uid; any other runs everything as itself. */
   readonly dropRoot = process.getuid?.() === 0;
   readonly venvDir: string;
+  /** The configured work dir, or the fallback when the configured one is closed to the sandbox's uids. */
+  readonly workDir: string;
+  /** Why staging is not where configured (for the worker's start line). */
+  readonly workDirNote?: string;
   readonly stageRoot: string;
+  /** Set when neither the configured work dir nor the fallback can work: ready() refuses with it. */
+  private readonly workDirClosed?: string;
   readonly seccomp: Buffer;
   private readonly launcherSource: string;
   private readonly slotsInUse = new Set<number>();
@@ -43,7 +50,11 @@ export class SandboxHost {
 
   constructor(private readonly options: SandboxHostOptions) {
     this.venvDir = path.dirname(path.dirname(options.pythonBin));
-    this.stageRoot = newStageRoot(options.workDir);
+    const where = this.dropRoot ? sandboxWorkDir(options.workDir) : { dir: options.workDir };
+    this.workDir = where.dir;
+    this.workDirNote = where.note;
+    this.workDirClosed = where.closed;
+    this.stageRoot = newStageRoot(this.workDir);
     this.launcherSource = options.launcherPath ?? findLauncher();
     this.seccomp = hostSeccompFilter();
   }
@@ -71,8 +82,13 @@ export class SandboxHost {
    * and this host's staging root; resolves to the launcher copy to bind.
    */
   async ready(): Promise<string> {
-    const created = await mkdir(this.options.workDir, { recursive: true });
-    if (created !== undefined) await chmod(this.options.workDir, 0o711);
+    if (this.workDirClosed) throw new SandboxLayoutError(this.workDirClosed);
+    const venvClosed = this.dropRoot ? closedFolderOnTheWay(this.venvDir) : undefined;
+    if (venvClosed) {
+      throw new SandboxLayoutError(closedFolderMessage('the venv', this.venvDir, venvClosed, `chmod o+x ${venvClosed.folder}, or point PYTHON_BIN at a venv outside it (scripts/setup-python.sh with VENV_DIR)`));
+    }
+    const created = await mkdir(this.workDir, { recursive: true });
+    if (created !== undefined) await chmod(this.workDir, 0o711);
     await claimStageRoot(this.stageRoot);
     this.launcher ??= this.copyLauncher();
     return this.launcher;
