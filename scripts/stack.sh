@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Runs the whole stack natively in the foreground (npm run stack): Redis and MLflow when they are
-# local and not running yet, then the API and the worker. Ctrl-C or SIGTERM stops everything it
-# started; if a service dies, its log tail is printed, the rest is stopped and the exit code is 1.
+# local and not running yet, then the API and the worker. MLflow, the API and the worker run under
+# concurrently, each through scripts/keep-alive.sh: a service that dies is restarted with backoff
+# (1, 2, 4... s), each exit logged with its status; after STACK_MAX_CRASHES (5) exits within
+# STACK_CRASH_WINDOW_S (60) s it gives up, everything is stopped, the reason printed and the exit
+# code is 1. Ctrl-C or SIGTERM stops everything it started: the worker and the API first (the
+# worker puts running jobs back to pending), then MLflow and Redis.
 #
 # Installs what is missing first: node_modules (npm ci), the Python venv (scripts/setup-python.sh),
 # bubblewrap (apt-get, as root), and dist/ (npm run build) when it is missing or older than the code.
@@ -10,7 +14,8 @@
 #   PORT (8010), REDIS_URL (redis://127.0.0.1:6379/0), SHARED_DIR (./data),
 #   MLFLOW_TRACKING_URI (http://127.0.0.1:5010), API_TOKENS (default: a random token for user
 #   `demo`, kept in $SHARED_DIR/stack-token and reused), ADMIN_USERS (default: demo with that token),
-#   SKIP_BUILD=1 (run dist/ as it is), STACK_READY_FILE (path: written with the token once healthy).
+#   SKIP_BUILD=1 (run dist/ as it is), STACK_READY_FILE (path: written with the token once healthy),
+#   STACK_MAX_CRASHES (5), STACK_CRASH_WINDOW_S (60), STACK_STOP_TIMEOUT_S (30: then SIGKILL).
 # Two stacks run side by side with different PORT, REDIS_URL (another port or db index), SHARED_DIR
 # and MLFLOW_TRACKING_URI port: nothing here uses a fixed path or port.
 set -euo pipefail
@@ -32,7 +37,10 @@ export SHARED_DIR
 # Nest colours its logs unless told not to; they go to files here.
 export NO_COLOR="${NO_COLOR:-1}"
 logs="$SHARED_DIR/stack-logs"
-mkdir -p "$logs"
+# The keepers' pid files: the running service's pid and the keeper's own.
+run_dir="$logs/run"
+mkdir -p "$logs" "$run_dir"
+rm -f "$run_dir"/*.pid "$run_dir"/*.keeper
 
 # ---------------------------------------------------------------------------------------------
 # Process bookkeeping. Each service runs in its own session (setsid), so its pid is also its
@@ -41,6 +49,8 @@ mkdir -p "$logs"
 declare -a pids=()
 declare -A names=()
 stopping=""
+# concurrently (its own session): MLflow, the API and the worker, each under scripts/keep-alive.sh.
+services_pid=""
 
 start_service() { # name command...
   local name="$1"
@@ -87,17 +97,26 @@ shutdown_all() {
     kill -TERM -- "-$step_pid" 2>/dev/null || true
     wait "$step_pid" 2>/dev/null || true
   fi
-  ((${#pids[@]})) || return 0
-  local list=() pid
-  for pid in "${pids[@]}"; do list+=("${names[$pid]}"); done
-  say "stopping ${list[*]}"
-  # The worker first (it puts running jobs back to pending), with the API; then what they use.
-  local front=() back=()
-  for pid in "${pids[@]}"; do
-    case "${names[$pid]}" in worker | api) front+=("$pid") ;; *) back+=("$pid") ;; esac
-  done
-  ((${#front[@]})) && stop_groups 30 "${front[@]}"
-  ((${#back[@]})) && stop_groups 15 "${back[@]}"
+  ((${#pids[@]})) || [[ -n "$services_pid" ]] || return 0
+  say "stopping the stack"
+  if [[ -n "$services_pid" ]] && kill -0 "$services_pid" 2>/dev/null; then
+    # The worker first (it puts running jobs back to pending), with the API, through their keepers
+    # (which then exit 0: no restart); then concurrently stops what is left (MLflow).
+    local keeper name keepers=()
+    for name in worker api; do
+      keeper="$(cat "$run_dir/$name.keeper" 2>/dev/null)" && kill -TERM "$keeper" 2>/dev/null && keepers+=("$keeper")
+    done
+    local deadline=$((SECONDS + ${STACK_STOP_TIMEOUT_S:-30} + 5))
+    for keeper in "${keepers[@]}"; do
+      while kill -0 "$keeper" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    done
+    kill -TERM -- "-$services_pid" 2>/dev/null || true
+    deadline=$((SECONDS + ${STACK_STOP_TIMEOUT_S:-30} + 10))
+    while kill -0 "$services_pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    kill -KILL -- "-$services_pid" 2>/dev/null || true
+    wait "$services_pid" 2>/dev/null || true
+  fi
+  ((${#pids[@]})) && stop_groups 15 "${pids[@]}"
   say "stopped"
 }
 
@@ -118,22 +137,14 @@ died() { # pid
   fail "${names[$pid]} died; stopping the rest"
 }
 
-# Polls URL until it answers 2xx (like scripts/wait-for-http.sh), but gives up at once when the
-# service's process is gone, and stays responsive to Ctrl-C / SIGTERM.
-wait_http() { # name pid url timeout_s
-  local name="$1" pid="$2" url="$3" deadline=$((SECONDS + $4))
-  until curl --silent --fail --output /dev/null --max-time 2 "$url"; do
-    [[ -n "$pid" ]] && ! kill -0 "$pid" 2>/dev/null && died "$pid"
-    ((SECONDS < deadline)) || fail "$name did not answer at $url within $4s (log: $logs/$name.log)"
-    sleep 0.5
-  done
-}
-
 is_local_host() { [[ "$1" == 127.0.0.1 || "$1" == localhost || "$1" == ::1 || "$1" == '[::1]' ]]; }
 
 # ---------------------------------------------------------------------------------------------
 # Install what is missing.
-if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+if [[ -L node_modules ]] && { [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; }; then
+  # npm ci empties the folder a link points to (another checkout's modules) and leaves a half install.
+  fail "node_modules is a link to $(readlink -f node_modules) and is missing or older than package-lock.json; run npm ci where it points, or replace the link with a folder"
+elif [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "installing node modules (npm ci)"
   run_step npm ci --no-audit --no-fund --loglevel=error || fail "npm ci failed"
 fi
@@ -223,33 +234,60 @@ fi
 # MLflow: started only when the URI is local and nothing answers there yet.
 mlflow_uri="${MLFLOW_TRACKING_URI%/}"
 mlflow_note="already running"
+services=()
+service_names=()
+add_service() { # name command...
+  local name="$1"
+  shift
+  : >"$logs/$name.log"
+  services+=("$(printf '%q ' bash scripts/keep-alive.sh "$name" "$run_dir" "$logs/$name.log" "$@")")
+  service_names+=("$name")
+}
+# What the API and the worker wait for before each start: MLflow, when this stack runs it.
+before=()
 if ! curl --silent --fail --output /dev/null --max-time 2 "$mlflow_uri/health"; then
   [[ "$mlflow_uri" =~ ^https?://([^/:]+|\[[^]]+\]):([0-9]+)$ ]] \
     || fail "MLflow does not answer at $MLFLOW_TRACKING_URI; to start one here it must look like http://127.0.0.1:PORT"
   is_local_host "${BASH_REMATCH[1]}" || fail "MLflow does not answer at $MLFLOW_TRACKING_URI and it is not on this machine"
   say "starting MLflow at $mlflow_uri (data: $SHARED_DIR/mlflow)"
-  start_service mlflow bash scripts/start-mlflow.sh
-  wait_http mlflow "$!" "$mlflow_uri/health" 180
+  add_service mlflow bash scripts/start-mlflow.sh
+  before=(bash scripts/run-after-http.sh "$mlflow_uri/health" 180)
   mlflow_note="started by this stack"
 fi
 
-# API and worker.
-say "starting api on port $PORT"
-start_service api node dist/apps/api/main.js
-api_pid="$!"
-say "starting worker"
-start_service worker node dist/apps/worker/main.js
-worker_pid="$!"
+say "starting api on port $PORT, and the worker"
+add_service api "${before[@]}" node dist/apps/api/main.js
+add_service worker "${before[@]}" node dist/apps/worker/main.js
+# Restarts are the keepers' (a window concurrently's --restart-tries cannot express); concurrently
+# runs them, prefixes what they say, and stops the rest when one gives up (--kill-others-on-fail).
+names_csv="$(IFS=,; echo "${service_names[*]}")"
+setpriv --pdeathsig TERM -- setsid node node_modules/concurrently/dist/bin/concurrently.js \
+  --names "$names_csv" --prefix '[{name}]' --kill-others-on-fail --restart-tries 0 \
+  --kill-timeout $(((${STACK_STOP_TIMEOUT_S:-30} + 5) * 1000)) "${services[@]}" </dev/null &
+services_pid=$!
+
+services_gone() { # -> the stack stops with the reason the keepers printed
+  local status=0
+  wait "$services_pid" 2>/dev/null || status=$?
+  services_pid=""
+  fail "a service kept crashing or could not start (concurrently exited with status $status; see the lines above and $logs/*.log); stopping the rest"
+}
+service_pid() { cat "$run_dir/$1.pid" 2>/dev/null; }
+
 api="http://127.0.0.1:$PORT"
-wait_http api "$api_pid" "$api/healthz" 60
+deadline=$((SECONDS + 240))
+until curl --silent --fail --output /dev/null --max-time 2 "$api/healthz"; do
+  kill -0 "$services_pid" 2>/dev/null || services_gone
+  ((SECONDS < deadline)) || fail "api did not answer at $api/healthz within 240s (log: $logs/api.log)"
+  sleep 0.5
+done
 
 # The worker is ready once its heartbeat (id hostname:pid) shows up in /healthz.
 deadline=$((SECONDS + 90))
 until curl --silent --max-time 2 "$api/healthz" | node -e "
     let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{
-      try{process.exit(JSON.parse(s).workers.some(w=>String(w.id).endsWith(':'+process.argv[1]))?0:1)}catch{process.exit(1)}})" "$worker_pid"; do
-  kill -0 "$worker_pid" 2>/dev/null || died "$worker_pid"
-  kill -0 "$api_pid" 2>/dev/null || died "$api_pid"
+      try{process.exit(JSON.parse(s).workers.some(w=>String(w.id).endsWith(':'+process.argv[1]))?0:1)}catch{process.exit(1)}})" "$(service_pid worker)"; do
+  kill -0 "$services_pid" 2>/dev/null || services_gone
   ((SECONDS < deadline)) || fail "the worker did not report in within 90s (log: $logs/worker.log)"
   sleep 0.5
 done
@@ -270,7 +308,7 @@ cat <<EOF
    token        $(if [[ -n "$generated_token" ]]; then echo "user demo, token $generated_token   (kept in $SHARED_DIR/stack-token)"; else echo "from API_TOKENS (${API_TOKENS%%:*} and others)"; fi)
    try          curl -H "Authorization: Bearer ${generated_token:-<token>}" $api/jobs
    data         $SHARED_DIR
-   logs         $logs/{$(list=(); for pid in "${pids[@]}"; do list+=("${names[$pid]}"); done; IFS=,; echo "${list[*]}")}.log
+   logs         $logs/{$(list=("${service_names[@]}"); for pid in "${pids[@]}"; do list+=("${names[$pid]}"); done; IFS=,; echo "${list[*]}")}.log
 ================================================================================
 
 EOF
@@ -278,10 +316,12 @@ if [[ -n "${STACK_READY_FILE:-}" ]]; then
   printf '%s\n' "$token" >"$STACK_READY_FILE.tmp" && mv "$STACK_READY_FILE.tmp" "$STACK_READY_FILE"
 fi
 
-# Wait until a service dies (-> exit 1) or a signal arrives (-> trap, exit 0).
+# Wait until the services give up (-> exit 1) or a signal arrives (-> trap, exit 0). Redis, when
+# this stack started it, is not restarted: it keeps nothing on disk, so a new one would be empty.
 while true; do
   exited=""
-  wait -n -p exited "${pids[@]}" || true
+  wait -n -p exited "$services_pid" "${pids[@]}" || true
   [[ -n "$stopping" ]] && break
+  [[ "$exited" == "$services_pid" ]] && services_gone
   [[ -n "$exited" ]] && died "$exited"
 done
