@@ -49,8 +49,20 @@ export class WorkerModule {
             new ExecuteJob(status, storage, tracking, sandbox, clock, ranking, {
               experimentName: config.experimentName,
               limits: {
-                small: { timeoutSeconds: config.jobTimeoutSeconds.small, memoryMb: config.jobMemoryMb.small, pidsMax: config.jobPidsMax },
-                medium: { timeoutSeconds: config.jobTimeoutSeconds.medium, memoryMb: config.jobMemoryMb.medium, pidsMax: config.jobPidsMax },
+                small: {
+                  timeoutSeconds: config.jobTimeoutSeconds.small,
+                  memoryMb: config.jobMemoryMb.small,
+                  pidsMax: config.jobPidsMax,
+                  cpus: config.jobCpus.small,
+                  outputMb: config.jobOutputMb.small,
+                },
+                medium: {
+                  timeoutSeconds: config.jobTimeoutSeconds.medium,
+                  memoryMb: config.jobMemoryMb.medium,
+                  pidsMax: config.jobPidsMax,
+                  cpus: config.jobCpus.medium,
+                  outputMb: config.jobOutputMb.medium,
+                },
               },
             }),
           inject: [JobStatusPort, StoragePort, TrackingPort, SandboxRunnerPort, ClockPort, RANKING],

@@ -4,6 +4,7 @@ import { BENCHMARK_ID } from '@app/domain';
 import { SCORER_UID_OFFSET } from '../sandbox/bubblewrap-scorer.adapter';
 import { ConfigError } from './config-error';
 import { Env, readChoice, readInt, readList, readString, readUrl } from './env-readers';
+import { readJobCapSettings } from './job-cap-settings';
 
 export interface ApiToken {
   userId: string;
@@ -28,6 +29,12 @@ export class AppConfig {
   readonly jobTimeoutSeconds!: { small: number; medium: number };
   readonly jobMemoryMb!: { small: number; medium: number };
   readonly jobPidsMax!: number;
+  /** JOB_OUTPUT_MB_*: /output (and /tmp) per resource class. */
+  readonly jobOutputMb!: { small: number; medium: number };
+  /** JOB_CPUS_*: CPU quota in cores per resource class. */
+  readonly jobCpus!: { small: number; medium: number };
+  /** JOB_LOG_MB: what one run may leave in its log. */
+  readonly jobLogMb!: number;
   readonly workerConcurrency!: number;
   readonly workerGpus!: string[];
   /** BENCHMARKS_DIR: one folder per benchmark. */
@@ -98,6 +105,7 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
       medium: readInt(env, 'JOB_MEMORY_MEDIUM_MB', Math.max(1024, Math.floor(hostMemoryMb / 2))),
     },
     jobPidsMax: readInt(env, 'JOB_PIDS_MAX', 256),
+    ...readJobCapSettings(env),
     workerConcurrency: readConcurrency(env, workerGpus),
     workerGpus,
     ...readBenchmarkSettings(env),

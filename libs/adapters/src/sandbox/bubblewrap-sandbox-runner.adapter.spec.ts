@@ -126,7 +126,9 @@ afterAll(async () => {
 
 describe('BubblewrapSandboxRunner', () => {
   it('self-checks: bwrap version, uid and limit mode', async () => {
-    expect(await runner.selfCheck()).toMatch(/^bwrap \d+\.\d+\.\d+, uid 200000\+slot, seccomp, (cgroup v[12] \(memory, pids\)|rlimits only \(.+\))$/);
+    expect(await runner.selfCheck()).toMatch(
+      /^bwrap \d+\.\d+\.\d+, uid 200000\+slot, seccomp, (cgroup v[12] \(memory, pids(, cpu|; no cpu controller, so no CPU quota)\)|rlimits only, no CPU quota \(.+\)), output capped by (a filesystem per run|polling \(.+\))$/,
+    );
   });
 
   it('runs the entrypoint with --config and --output in /submission, as the sandbox uid, output to /output and the log', async () => {
@@ -514,7 +516,7 @@ time.sleep(2)
 
   it('falls back to rlimits without a cgroup: memory and processes are still capped', async () => {
     const rlimits = new BubblewrapSandboxRunner({ pythonBin, trackingUri: `http://127.0.0.1:${mlflowPort}`, workDir: path.join(root, 'work'), cgroupRoot: false });
-    expect(await rlimits.selfCheck()).toMatch(/, rlimits only \(disabled by configuration\)$/);
+    expect(await rlimits.selfCheck()).toMatch(/, rlimits only, no CPU quota \(disabled by configuration\), output capped by /);
     const memory = await runJob('chunks = []\nwhile True:\n    chunks.append(b"x" * (16 * 2**20))\n', { using: rlimits, limits: { memoryMb: 128 } });
     expect(memory.outcome).toMatchObject({ kind: 'exit_code', exitCode: 1, stderrTail: expect.stringContaining('MemoryError') });
     const forks = await runJob('import os, sys, time\nfor i in range(200):\n    if os.fork() == 0:\n        time.sleep(30); os._exit(0)\n', { using: rlimits, limits: { pidsMax: 20 } });

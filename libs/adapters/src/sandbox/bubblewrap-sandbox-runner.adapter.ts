@@ -6,9 +6,11 @@ import { chmod, copyFile, mkdir, open, readFile, rm, writeFile } from 'node:fs/p
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { bwrapArgs, gpuAccess, INSIDE, INSIDE_PATH, insideConfigPath, JobFiles, jobMounts, NVIDIA_SHARED_NODES, sandboxEnv } from './bwrap-args';
-import { JobCgroup } from './cgroup';
+import { DEFAULT_LOG_MB } from './capped-log';
+import { cgroupControllers, JobCgroup } from './cgroup';
 import { launcherCommand } from './launcher';
 import { MlflowRelay, RelayAddress, relayAddress } from './mlflow-relay';
+import { CappedOutput, detectOutputDiskMode, mountCappedOutput, OutputDiskMode, pollCappedOutput, unmountBelow } from './output-disk';
 import { CHAIN_ENV, runSandboxed } from './sandbox-chain';
 import { DEFAULT_UID_BASE, JOB_ID, Owner, SandboxHost, writeEtcFiles } from './sandbox-host';
 import { SlotStaging } from './slot-staging';
@@ -33,6 +35,10 @@ export interface BubblewrapSandboxOptions {
   gpuDevices?: string[];
   /** Default: python/launcher.py of this checkout. */
   launcherPath?: string;
+  /** JOB_LOG_MB: what one run may add to its log; the rest is dropped after a marker line (default 50 MiB). */
+  logMaxBytes?: number;
+  /** True: cap /output by polling even where a filesystem per run could be mounted (hosts short of loop devices). */
+  pollOutput?: boolean;
 }
 
 const MB = 2 ** 20;
@@ -46,6 +52,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
   private readonly uidBase: number;
   private readonly host: SandboxHost;
   private readonly tracking: RelayAddress;
+  private outputMode?: Promise<OutputDiskMode>;
 
   constructor(private readonly options: BubblewrapSandboxOptions) {
     super();
@@ -84,11 +91,13 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     const outcome = await this.trialRun();
     if (outcome.kind !== 'succeeded') throw new Error(`a trivial sandboxed python did not run: ${describe(outcome)}`);
     const support = await this.host.cgroupSupport();
-    const limits = support.version === 'none' ? `rlimits only (${support.reason})` : `cgroup v${support.version} (memory, pids)`;
+    const limits = support.version === 'none' ? `rlimits only, no CPU quota (${support.reason})` : `cgroup v${support.version} (${cgroupControllers(support)})`;
+    const mode = await this.outputDiskMode();
+    const output = mode.kind === 'filesystem' ? 'output capped by a filesystem per run' : `output capped by polling (${mode.reason})`;
     const uids = this.host.dropRoot ? `uid ${this.uidBase}+slot` : `uid ${process.getuid!()}`;
     const cleaned = stale.length > 0 ? `, removed ${stale.length} staging dir(s) of dead workers` : '';
     const staging = this.host.workDirNote ? `, ${this.host.workDirNote}` : '';
-    return `${version}, ${uids}, seccomp, ${limits}${cleaned}${staging}`;
+    return `${version}, ${uids}, seccomp, ${limits}, ${output}${cleaned}${staging}`;
   }
 
   private async prepare(request: SandboxRequest, slot: number): Promise<PreparedJob> {
@@ -100,8 +109,13 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     const owner = this.host.owner(this.uidBase + slot);
     try {
       const launcher = await this.host.ready();
+      const slotDir = path.join(this.host.stageRoot, `slot-${slot}`);
+      // A run whose cleanup failed may have left its output filesystem mounted there.
+      if ((await this.outputDiskMode()).kind === 'filesystem') await unmountBelow(slotDir);
       const staging = await SlotStaging.create(this.host.stageRoot, slot, this.host.dropRoot ? owner : undefined);
       cleanups.push(() => staging.remove());
+      const output = await this.capOutput(staging.output, slot, request.limits.outputMb, owner);
+      if (output) cleanups.push(() => output.release());
       // Whatever the run ends like, what it wrote goes where the platform keeps it.
       cleanups.push(() => staging.collectOutput(request.outputDir));
       await staging.stageSubmission(request.submissionDir);
@@ -115,7 +129,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
       const log = await open(request.logPath, 'a');
       cleanups.push(() => log.close());
       const logStart = (await log.stat()).size;
-      return { owner, launcher, staging, jobFiles, relay, cgroup, logFd: log.fd, logStart, cleanup };
+      return { owner, launcher, staging, output, jobFiles, relay, cgroup, logFd: log.fd, logStart, cleanup };
     } catch (error) {
       await cleanup();
       throw error;
@@ -148,7 +162,8 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
       }),
       chdir: INSIDE.submission,
       env,
-      tmpBytes: Math.min(limits.memoryMb, 1024) * MB,
+      // /tmp is a tmpfs, memory: the output cap, but never more than the run's memory.
+      tmpBytes: Math.min(limits.memoryMb, limits.outputMb ?? 1024) * MB,
       devices: gpu.devices,
     });
     return runSandboxed({
@@ -164,9 +179,25 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
       cgroup: job.cgroup,
       limits,
       seccomp: this.host.seccomp,
-      log: { path: request.logPath, fd: job.logFd, start: job.logStart },
+      log: { path: request.logPath, fd: job.logFd, start: job.logStart, maxBytes: this.options.logMaxBytes ?? DEFAULT_LOG_MB * MB },
+      output: job.output,
       abort,
     });
+  }
+
+  private outputDiskMode(): Promise<OutputDiskMode> {
+    this.outputMode ??= this.options.pollOutput
+      ? Promise.resolve({ kind: 'polled', reason: 'chosen by configuration' })
+      : this.host.ready().then(() => detectOutputDiskMode(this.host.stageRoot, this.host.dropRoot));
+    return this.outputMode;
+  }
+
+  /** /output under the run's cap: a filesystem of its own where the host allows, else a watched folder. */
+  private async capOutput(dir: string, slot: number, limitMb: number | undefined, owner: Owner): Promise<CappedOutput | undefined> {
+    if (limitMb === undefined) return undefined;
+    if ((await this.outputDiskMode()).kind === 'polled') return pollCappedOutput(dir, limitMb);
+    // The image sits in the staging root (root's, 0711), outside anything bound into the sandbox.
+    return mountCappedOutput(dir, limitMb, owner, path.join(this.host.stageRoot, `output-${slot}.img`));
   }
 
   private async writeJobFiles(staging: SlotStaging, configPath: string, owner: Owner): Promise<JobFiles> {
@@ -200,7 +231,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
           configPath: path.join(dir, 'config.yaml'),
           logPath: path.join(dir, 'job.log'),
           env: {},
-          limits: { timeoutSeconds: 60, memoryMb: 256, pidsMax: 16 },
+          limits: { timeoutSeconds: 60, memoryMb: 256, pidsMax: 16, cpus: 1, outputMb: 8 },
         },
         new AbortController().signal,
       );
@@ -220,6 +251,8 @@ interface PreparedJob {
   /** The launcher copy bwrap binds. */
   launcher: string;
   staging: SlotStaging;
+  /** The cap on /output, when the request has one. */
+  output?: CappedOutput;
   jobFiles: JobFiles;
   relay: MlflowRelay;
   cgroup?: JobCgroup;

@@ -2,8 +2,10 @@ import { SandboxOutcome, ScoreRequest, ScoreRun, ScorerPort } from '@app/domain'
 import { FileHandle, open } from 'node:fs/promises';
 import { bwrapArgs, INSIDE, INSIDE_PATH, SCORER_INSIDE, sandboxEnv, scorerMounts } from './bwrap-args';
 import { JobCgroup } from './cgroup';
+import { DEFAULT_LOG_MB } from './capped-log';
 import { CopyLimits } from './copy-regular-tree';
 import { launcherCommand } from './launcher';
+import { pollCappedOutput } from './output-disk';
 import { ScoresFile } from './read-scores';
 import { runSandboxed } from './sandbox-chain';
 import { DEFAULT_UID_BASE, JOB_ID, Owner, SandboxHost, SandboxHostOptions, writeEtcFiles } from './sandbox-host';
@@ -14,12 +16,18 @@ export interface BubblewrapScorerOptions extends SandboxHostOptions {
   sandboxUidBase?: number;
   /** What of a job's output the scorer is handed at most (default: 1 GiB, 10,000 entries, 32 levels). */
   predictionLimits?: CopyLimits;
+  /** JOB_LOG_MB: what one scoring may add to the job's log (default 50 MiB). */
+  logMaxBytes?: number;
 }
 
 /** Scorer uids sit this far above the job slots' uids: no scorer ever shares a uid with a job. */
 export const SCORER_UID_OFFSET = 1000;
 /** Processes and threads of a scorer (numpy's thread pools count). */
 export const SCORER_PIDS = 256;
+/** A scorer's CPU quota in cores, whatever the job's class: scoring is one pass over the predictions. */
+export const SCORER_CPUS = 1;
+/** What a scorer's /output may hold: only scores.json (at most 1 MiB) is read from it. */
+export const SCORER_OUTPUT_MB = 64;
 const MB = 2 ** 20;
 
 /** The scorer's arguments, as the benchmark contract states them. */
@@ -79,7 +87,7 @@ export class BubblewrapScorer extends ScorerPort {
     await staging.stageReference(request.referenceDir);
     const leftOut = await staging.stagePredictions(request.predictionsDir, this.options.predictionLimits);
     const etc = await writeEtcFiles(staging.etc, owner, undefined, 'scorer');
-    const cgroup = await this.host.createCgroup(`${request.jobId}@scorer`, { memoryMb: request.limits.memoryMb, pidsMax: SCORER_PIDS });
+    const cgroup = await this.host.createCgroup(`${request.jobId}@scorer`, { memoryMb: request.limits.memoryMb, pidsMax: SCORER_PIDS, cpus: SCORER_CPUS });
     if (cgroup) cleanups.push(() => cgroup.remove());
     const log = await open(request.logPath, 'a');
     cleanups.push(() => log.close());
@@ -90,7 +98,7 @@ export class BubblewrapScorer extends ScorerPort {
   }
 
   private async execute(request: ScoreRequest, scoring: PreparedScoring, abort: AbortSignal): Promise<SandboxOutcome> {
-    const limits = { ...request.limits, pidsMax: SCORER_PIDS };
+    const limits = { ...request.limits, pidsMax: SCORER_PIDS, cpus: SCORER_CPUS, outputMb: SCORER_OUTPUT_MB };
     const options = bwrapArgs({
       layout: await this.host.hostLayout(),
       venvDir: this.host.venvDir,
@@ -114,7 +122,8 @@ export class BubblewrapScorer extends ScorerPort {
       cgroup: scoring.cgroup,
       limits,
       seccomp: this.host.seccomp,
-      log: { path: request.logPath, fd: scoring.log.fd, start: scoring.logStart },
+      log: { path: request.logPath, fd: scoring.log.fd, start: scoring.logStart, maxBytes: this.options.logMaxBytes ?? DEFAULT_LOG_MB * MB },
+      output: pollCappedOutput(scoring.staging.output, SCORER_OUTPUT_MB),
       abort,
     });
   }

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { detectCgroups, field } from './cgroup';
+import { cgroupControllers, cpuQuotaUs, detectCgroups, field } from './cgroup';
 
 /** Detection against fake cgroup trees (plain directories): the real kernel is covered by the runner's spec. */
 describe('detectCgroups', () => {
@@ -14,28 +14,40 @@ describe('detectCgroups', () => {
     await writeFile(file, text);
   }
 
-  it('uses v1 memory and pids controllers and creates its parent group in each', async () => {
+  it('uses v1 memory and pids controllers and creates its parent group in each, without cpu where the host has none', async () => {
     await touch(path.join(root, 'memory/memory.limit_in_bytes'));
     await touch(path.join(root, 'pids/cgroup.procs'));
     await touch(path.join(root, 'unified/cgroup.controllers'));
-    expect(await detectCgroups(root)).toEqual({
+    const support = await detectCgroups(root);
+    expect(support).toEqual({
       version: 1,
       memoryParent: path.join(root, 'memory/leadersboard'),
       pidsParent: path.join(root, 'pids/leadersboard'),
+      cpuParent: null,
     });
+    expect(cgroupControllers(support as Exclude<typeof support, { version: 'none' }>)).toBe('memory, pids; no cpu controller, so no CPU quota');
   });
 
-  it('uses a pure v2 mount that delegates memory and pids, and enables them for the jobs', async () => {
+  it('uses v1 cpu for the CPU quota when the host mounts it', async () => {
+    await touch(path.join(root, 'memory/memory.limit_in_bytes'));
+    await touch(path.join(root, 'pids/cgroup.procs'));
+    await touch(path.join(root, 'cpu/cpu.cfs_quota_us'));
+    expect(await detectCgroups(root)).toMatchObject({ version: 1, cpuParent: path.join(root, 'cpu/leadersboard') });
+  });
+
+  it('uses a pure v2 mount that delegates memory and pids, and enables them and cpu for the jobs', async () => {
     await touch(path.join(root, 'cgroup.controllers'), 'cpu memory pids');
     await touch(path.join(root, 'cgroup.subtree_control'), 'memory pids\n');
-    expect(await detectCgroups(root)).toEqual({ version: 2, parent: path.join(root, 'leadersboard') });
-    expect(await readFile(path.join(root, 'leadersboard/cgroup.subtree_control'), 'utf8')).toBe('+memory +pids');
+    expect(await detectCgroups(root)).toEqual({ version: 2, parent: path.join(root, 'leadersboard'), cpu: true });
+    // A plain file keeps only the last write: cpu was enabled after memory and pids, at the root first.
+    expect(await readFile(path.join(root, 'cgroup.subtree_control'), 'utf8')).toBe('+cpu');
+    expect(await readFile(path.join(root, 'leadersboard/cgroup.subtree_control'), 'utf8')).toBe('+cpu');
   });
 
   it('uses a hybrid host\'s unified mount only when v1 lacks the controllers and v2 has them', async () => {
     await touch(path.join(root, 'unified/cgroup.controllers'), 'memory pids');
     await touch(path.join(root, 'unified/cgroup.subtree_control'), 'memory pids');
-    expect(await detectCgroups(root)).toEqual({ version: 2, parent: path.join(root, 'unified/leadersboard') });
+    expect(await detectCgroups(root)).toEqual({ version: 2, parent: path.join(root, 'unified/leadersboard'), cpu: false });
   });
 
   it('falls back to rlimits, saying why, when nothing is delegated', async () => {
@@ -44,6 +56,14 @@ describe('detectCgroups', () => {
     const support = await detectCgroups(root);
     expect(support.version).toBe('none');
     expect(support).toMatchObject({ reason: expect.stringMatching(/no cgroup v1 memory and pids.*does not delegate memory and pids/) });
+  });
+});
+
+describe('cpuQuotaUs', () => {
+  it('gives cores x the 100 ms period, and never less than the 1 ms the kernel accepts', () => {
+    expect(cpuQuotaUs(0.5)).toBe(50000);
+    expect(cpuQuotaUs(2)).toBe(200000);
+    expect(cpuQuotaUs(0.001)).toBe(1000);
   });
 });
 

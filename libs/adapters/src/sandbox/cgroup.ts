@@ -2,11 +2,17 @@ import { access, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Which per-job limits this host allows: a cgroup (v1 or v2, memory + pids) or rlimits only. */
+/**
+ * Which per-job limits this host allows: a cgroup (v1 or v2, memory + pids, and cpu where the host
+ * has that controller) or rlimits only. Without cpu a job runs without a CPU quota (niceness only).
+ */
 export type CgroupSupport =
-  | { version: 1; memoryParent: string; pidsParent: string }
-  | { version: 2; parent: string }
+  | { version: 1; memoryParent: string; pidsParent: string; cpuParent: string | null }
+  | { version: 2; parent: string; cpu: boolean }
   | { version: 'none'; reason: string };
+
+/** The CFS period of a job's CPU quota (the kernel's default): quota = cores x period per period. */
+export const CPU_PERIOD_US = 100000;
 
 export const CGROUP_PARENT = 'leadersboard';
 
@@ -28,7 +34,7 @@ export async function detectCgroups(mountRoot: string, parentName = CGROUP_PAREN
       const pidsParent = path.join(pidsRoot, parentName);
       await mkdir(memoryParent, { recursive: true });
       await mkdir(pidsParent, { recursive: true });
-      return { version: 1, memoryParent, pidsParent };
+      return { version: 1, memoryParent, pidsParent, cpuParent: await v1CpuParent(mountRoot, parentName) };
     } catch (error) {
       reasons.push(`cgroup v1 under ${mountRoot}: ${(error as Error).message}`);
     }
@@ -55,11 +61,41 @@ async function tryV2(root: string, parentName: string, reasons: string[]): Promi
     const parent = path.join(root, parentName);
     await mkdir(parent, { recursive: true });
     await writeFile(path.join(parent, 'cgroup.subtree_control'), '+memory +pids');
-    return { version: 2, parent };
+    return { version: 2, parent, cpu: await enableV2Cpu(root, parent, enabled) };
   } catch (error) {
     reasons.push(`cgroup v2 at ${root}: ${(error as Error).message}`);
     return undefined;
   }
+}
+
+/** v1's cpu controller (cpu/ or cpu,cpuacct/ share one hierarchy): our parent group in it, or null without one. */
+async function v1CpuParent(mountRoot: string, parentName: string): Promise<string | null> {
+  const cpuRoot = path.join(mountRoot, 'cpu');
+  if (!(await exists(path.join(cpuRoot, 'cpu.cfs_quota_us')))) return null;
+  const cpuParent = path.join(cpuRoot, parentName);
+  return mkdir(cpuParent, { recursive: true }).then(
+    () => cpuParent,
+    () => null,
+  );
+}
+
+/** Enables cpu for the jobs' groups when the host has it: delegated to the root's children first if it is not yet. */
+async function enableV2Cpu(root: string, parent: string, enabled: string[]): Promise<boolean> {
+  const available = (await readFile(path.join(root, 'cgroup.controllers'), 'utf8').catch(() => '')).split(/\s+/);
+  if (!available.includes('cpu')) return false;
+  try {
+    if (!enabled.includes('cpu')) await writeFile(path.join(root, 'cgroup.subtree_control'), '+cpu');
+    await writeFile(path.join(parent, 'cgroup.subtree_control'), '+cpu');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether jobs get a CPU quota under this support: the controllers the self-check line names. */
+export function cgroupControllers(support: Exclude<CgroupSupport, { version: 'none' }>): string {
+  const cpu = support.version === 1 ? support.cpuParent !== null : support.cpu;
+  return cpu ? 'memory, pids, cpu' : 'memory, pids; no cpu controller, so no CPU quota';
 }
 
 export interface CgroupCounters {
@@ -81,11 +117,13 @@ export class JobCgroup {
   static async create(
     support: Exclude<CgroupSupport, { version: 'none' }>,
     jobId: string,
-    limits: { memoryBytes: number; pidsMax: number },
+    limits: { memoryBytes: number; pidsMax: number; cpus?: number },
   ): Promise<JobCgroup> {
+    const withCpu = limits.cpus !== undefined && (support.version === 1 ? support.cpuParent !== null : support.cpu);
     const dirs = support.version === 1
       ? [path.join(support.memoryParent, jobId), path.join(support.pidsParent, jobId)]
       : [path.join(support.parent, jobId)];
+    if (support.version === 1 && withCpu) dirs.push(path.join(support.cpuParent!, jobId));
     const group = new JobCgroup(support, dirs);
     // A worker that died mid-job leaves its group behind: empty it and start over.
     await group.remove();
@@ -96,12 +134,17 @@ export class JobCgroup {
         await writeFile(path.join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
         await writeOptional(path.join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
         await writeFile(path.join(pids, 'pids.max'), String(limits.pidsMax));
+        if (withCpu) {
+          await writeFile(path.join(dirs[2], 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
+          await writeFile(path.join(dirs[2], 'cpu.cfs_quota_us'), String(cpuQuotaUs(limits.cpus!)));
+        }
       } else {
         const [dir] = dirs;
         await writeFile(path.join(dir, 'memory.max'), String(limits.memoryBytes));
         await writeOptional(path.join(dir, 'memory.swap.max'), '0');
         await writeFile(path.join(dir, 'memory.oom.group'), '1');
         await writeFile(path.join(dir, 'pids.max'), String(limits.pidsMax));
+        if (withCpu) await writeFile(path.join(dir, 'cpu.max'), `${cpuQuotaUs(limits.cpus!)} ${CPU_PERIOD_US}`);
       }
     } catch (error) {
       await group.remove();
@@ -179,6 +222,11 @@ export class JobCgroup {
     }
     return [...all];
   }
+}
+
+/** Microseconds of CPU per period for `cpus` cores; the kernel refuses quotas under 1 ms. */
+export function cpuQuotaUs(cpus: number): number {
+  return Math.max(1000, Math.round(cpus * CPU_PERIOD_US));
 }
 
 /** `name N` lines, as in memory.oom_control, memory.events and pids.events. */

@@ -53,6 +53,13 @@ describe('classifyOutcome', () => {
     expect(classifyOutcome(facts({ counters: { ...noCounters, oomKills: 1 } }), limits).kind).toBe('succeeded');
   });
 
+  it('reports output_limit for a run ended over its output cap, whatever its exit; an abort still wins', () => {
+    const killed = { report: { ended: { signal: 9 } }, exitCode: 137, outputExceeded: 20 };
+    expect(classifyOutcome(facts(killed), limits)).toEqual({ kind: 'output_limit', limitMb: 20 });
+    expect(classifyOutcome(facts({ outputExceeded: 20 }), limits)).toEqual({ kind: 'output_limit', limitMb: 20 });
+    expect(classifyOutcome(facts({ ...killed, aborted: true }), limits)).toEqual({ kind: 'aborted' });
+  });
+
   it('reports process_limit when forks were refused and the job failed', () => {
     const failed = { report: { ended: { exitCode: 1 } }, exitCode: 1 };
     expect(classifyOutcome(facts({ ...failed, counters: { ...noCounters, pidsMaxHits: 12 } }), limits)).toEqual({ kind: 'process_limit', pidsMax: 32 });

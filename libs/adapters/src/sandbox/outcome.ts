@@ -45,6 +45,8 @@ export function parseBwrapStatus(text: string): BwrapStatus {
 export interface RunFacts {
   timedOut: boolean;
   aborted: boolean;
+  /** The output cap in MB when the run's output went over it (the run was ended for it); absent otherwise. */
+  outputExceeded?: number;
   /** Whether the job's code was started: bwrap reported an exit code, or the unsandboxed launcher was spawned. */
   started: boolean;
   /** The exit status seen from outside: bwrap's exit-code, or the launcher's own (both 128+N for signal N). */
@@ -62,6 +64,7 @@ export interface RunFacts {
 /** Classifies from the flags and the cgroup counters first; an exit code of 137 alone proves nothing. */
 export function classifyOutcome(facts: RunFacts, limits: SandboxRequest['limits']): SandboxOutcome {
   if (facts.aborted) return { kind: 'aborted' };
+  if (facts.outputExceeded !== undefined) return { kind: 'output_limit', limitMb: facts.outputExceeded };
   if (facts.timedOut) return { kind: 'timeout', seconds: limits.timeoutSeconds };
   if (!facts.started) {
     const how = facts.signal ? `was killed by ${facts.signal}` : `exited with code ${facts.exitCode}`;

@@ -1,7 +1,9 @@
 import { SandboxOutcome, SandboxRequest } from '@app/domain';
 import { ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setprivArgs, JOB_OPEN_FILES } from './bwrap-args';
 import { JobCgroup } from './cgroup';
+import { CappedOutput } from './output-disk';
 import { classifyOutcome, parseBwrapStatus, parseLauncherReport, readLogTail } from './outcome';
 import { ARGS_FD, BWRAP_STATUS_FD, killGroup, SECCOMP_FD, supervise } from './supervised-process';
 
@@ -28,9 +30,23 @@ export interface SandboxedRun {
   cgroup?: JobCgroup;
   limits: SandboxRequest['limits'];
   seccomp: Buffer;
-  /** The log, opened for append, and its size before this run (the tail is read from there). */
-  log: { path: string; fd: number; start: number };
+  /** The log, opened for append, its size before this run (the tail is read from there) and what the run may add. */
+  log: { path: string; fd: number; start: number; maxBytes: number };
+  /** The writable output dir's cap, watched while the run lasts; absent: not capped. */
+  output?: CappedOutput;
   abort: AbortSignal;
+}
+
+/** RLIMIT_FSIZE above the output cap: one file may pass the cap by this much before writes to it fail (EFBIG). */
+const FSIZE_SLACK = MB;
+
+/** Looks at the output every pollMs until `until` aborts; calls `onExceeded` once, when it is over the cap. */
+async function watchOutput(output: CappedOutput, until: AbortSignal, onExceeded: () => void): Promise<void> {
+  while (!until.aborted) {
+    await sleep(output.pollMs, undefined, { signal: until }).catch(() => undefined);
+    if (until.aborted) return;
+    if (await output.exceeded().catch(() => false)) return onExceeded();
+  }
 }
 
 /** Scheduling niceness of jobs and scorers; without CAP_SYS_NICE they cannot raise their priority back. */
@@ -52,6 +68,8 @@ export async function runSandboxed(run: SandboxedRun): Promise<SandboxOutcome> {
     `--nofile=${JOB_OPEN_FILES}`,
     // Without a cgroup: RLIMIT_DATA for memory; RLIMIT_NPROC counts every process of the uid, all runs together.
     ...(cgroup ? [] : [`--data=${limits.memoryMb * MB}`, `--nproc=${limits.pidsMax + SANDBOX_PROCESSES}`]),
+    // Any one file a little past the output cap: enough for the watch to see the cap passed (see output-disk).
+    ...(run.output ? [`--fsize=${run.output.limitMb * MB + FSIZE_SLACK}`] : []),
     '--',
     ...(run.owner ? setprivArgs(run.owner.uid, run.owner.gid) : []),
     'bwrap',
@@ -66,28 +84,47 @@ export async function runSandboxed(run: SandboxedRun): Promise<SandboxOutcome> {
     killGroup(child);
     await cgroup?.killAll();
   };
+  // The run is stopped for the caller's abort or for its output; only the first is an abort.
+  const stop = new AbortController();
+  const forward = () => stop.abort();
+  run.abort.addEventListener('abort', forward, { once: true });
+  if (run.abort.aborted) stop.abort();
+  const watching = new AbortController();
+  let outputExceeded = false;
+  const watch = run.output ? watchOutput(run.output, watching.signal, () => {
+    outputExceeded = true;
+    stop.abort();
+  }) : Promise.resolve();
   const exit = await supervise({
     command: chain[0],
     args: chain.slice(1),
     env: CHAIN_ENV,
     cwd: '/',
     logFd: run.log.fd,
+    logMaxBytes: run.log.maxBytes,
     feed: { [ARGS_FD]: Buffer.from(run.bwrapOptions.map((arg) => `${arg}\0`).join('')), [SECCOMP_FD]: run.seccomp },
     collect: [BWRAP_STATUS_FD],
     timeoutMs: limits.timeoutSeconds * 1000,
-    abort: run.abort,
+    abort: stop.signal,
     killTree,
+  }).finally(() => {
+    watching.abort();
+    run.abort.removeEventListener('abort', forward);
   });
+  await watch;
   if (exit.spawnError) return { kind: 'sandbox_error', message: `could not start the sandbox: ${exit.spawnError.message}` };
   // Whatever outlived the sandbox's pid 1 (nothing should) goes before the counters are read.
   await cgroup?.killAll();
+  // A run that wrote past the cap between two looks, then ended, went over it all the same.
+  if (run.output && !outputExceeded && !run.abort.aborted) outputExceeded = await run.output.exceeded().catch(() => false);
   // bwrap writes an exit code only once the sandbox is up and the launcher runs; without one the code never started.
   const bwrap = parseBwrapStatus(exit.collected[BWRAP_STATUS_FD] ?? '');
   const started = bwrap.exitCode !== undefined;
   return classifyOutcome(
     {
       timedOut: exit.timedOut,
-      aborted: exit.aborted,
+      aborted: exit.aborted && run.abort.aborted,
+      outputExceeded: outputExceeded ? run.output!.limitMb : undefined,
       started,
       report: parseLauncherReport(exit.status),
       exitCode: started ? bwrap.exitCode! : exit.exitCode,

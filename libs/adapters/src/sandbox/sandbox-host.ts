@@ -108,10 +108,10 @@ export class SandboxHost {
   }
 
   /** A cgroup for one run, or undefined where only rlimits are available. */
-  async createCgroup(name: string, limits: { memoryMb: number; pidsMax: number }): Promise<JobCgroup | undefined> {
+  async createCgroup(name: string, limits: { memoryMb: number; pidsMax: number; cpus?: number }): Promise<JobCgroup | undefined> {
     const support = await this.cgroupSupport();
     if (support.version === 'none') return undefined;
-    return JobCgroup.create(support, name, { memoryBytes: limits.memoryMb * MB, pidsMax: limits.pidsMax + SANDBOX_PROCESSES });
+    return JobCgroup.create(support, name, { memoryBytes: limits.memoryMb * MB, pidsMax: limits.pidsMax + SANDBOX_PROCESSES, cpus: limits.cpus });
   }
 
   /**

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
+import { unmountBelow } from './output-disk';
 
 const STAGE_ROOT = /^stage-[0-9a-f]{16}$/;
 const OWNER_FILE = 'owner';
@@ -42,6 +43,8 @@ export async function removeStaleStageRoots(workDir: string, pid = process.pid, 
     if (owner.length !== 2 || owner[0] !== host) continue;
     const ownerPid = Number(owner[1]);
     if (ownerPid !== pid && isAlive(ownerPid)) continue;
+    // A run's output filesystem stays mounted when its worker was killed: unmounted first, or rm fails on it.
+    await unmountBelow(root);
     await rm(root, { recursive: true, force: true });
     removed.push(name);
   }

@@ -1,4 +1,6 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { killGroup, supervise } from './supervised-process';
 
 describe('supervise', () => {
@@ -6,9 +8,17 @@ describe('supervise', () => {
   afterAll(() => closeSync(logFd));
   const base = { env: { PATH: '/usr/bin:/bin' }, logFd, timeoutMs: 5000, abort: new AbortController().signal, killTree: async () => undefined };
 
-  it('resolves with the spawn error instead of hanging when the command is missing', async () => {
-    const exit = await supervise({ ...base, command: 'no-such-command-here', args: [] });
-    expect(exit.spawnError?.message).toMatch(/ENOENT/);
+  it('ends with 127 instead of hanging when the command is missing, saying so in the log', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'supervise-'));
+    const log = openSync(path.join(dir, 'log'), 'a');
+    try {
+      const exit = await supervise({ ...base, logFd: log, command: 'no-such-command-here', args: [] });
+      expect(exit.exitCode).toBe(127);
+      expect(readFileSync(path.join(dir, 'log'), 'utf8')).toMatch(/no-such-command-here: not found/);
+    } finally {
+      closeSync(log);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('collects what the process writes to the status fd, and its exit', async () => {

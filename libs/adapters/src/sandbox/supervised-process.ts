@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
+import { DEFAULT_LOG_MB, drainToLog } from './capped-log';
 
 /** The launcher's status fd (exit vs signal label only); the runners pass `--status-fd 3`. */
 export const STATUS_FD = 3;
@@ -16,8 +17,12 @@ export interface SupervisedRun {
   /** The whole environment of the spawned process; never process.env. */
   env: Record<string, string>;
   cwd?: string;
-  /** The log, opened for append: stdout and stderr of the whole tree. */
+  /**
+   * The log, opened for append. The tree never holds it: its stdout and stderr are one pipe, which
+   * the worker copies into the log up to `logMaxBytes` (default 50 MiB; see drainToLog).
+   */
   logFd: number;
+  logMaxBytes?: number;
   /** Data written to these fds of the child (pipes), each then closed. */
   feed?: Partial<Record<number, Buffer>>;
   /** Fds of the child read to their end (pipes); STATUS_FD always is. */
@@ -42,6 +47,9 @@ export interface SupervisedExit {
   spawnError?: Error;
 }
 
+/** `sh -c MERGE_STDERR sh CMD ARG...`: execs CMD with stderr on the stdout pipe (no extra process stays), adding no PWD to its environment. */
+const MERGE_STDERR = 'unset PWD; exec 2>&1; exec "$@"';
+
 /** How long the status pipe may stay open after the outer process exited (only a leftover holds it). */
 const CLOSE_GRACE_MS = 2000;
 
@@ -52,12 +60,13 @@ export function supervise(run: SupervisedRun): Promise<SupervisedExit> {
     const reads = [...new Set([STATUS_FD, ...(run.collect ?? [])])];
     const writes = Object.keys(run.feed ?? {}).map(Number);
     const highest = Math.max(...reads, ...writes);
-    const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', run.logFd, run.logFd];
+    const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'ignore'];
     for (let fd = 3; fd <= highest; fd++) stdio.push(reads.includes(fd) || writes.includes(fd) ? 'pipe' : 'ignore');
     let child: ChildProcess;
     try {
       // Its own session and process group, so the group can be killed as one.
-      child = spawn(run.command, run.args, { env: run.env, cwd: run.cwd, detached: true, stdio });
+      // stderr joins stdout before the command runs: one pipe keeps the two in the order they were written.
+      child = spawn('/bin/sh', ['-c', MERGE_STDERR, 'sh', run.command, ...run.args], { env: run.env, cwd: run.cwd, detached: true, stdio });
     } catch (error) {
       resolve({ ...result, spawnError: error as Error });
       return;
@@ -74,7 +83,9 @@ export function supervise(run: SupervisedRun): Promise<SupervisedExit> {
     run.abort.addEventListener('abort', onAbort, { once: true });
     if (run.abort.aborted) onAbort();
 
-    const readers: Readable[] = [];
+    const output = child.stdout!;
+    const drained = drainToLog(output, run.logFd, run.logMaxBytes ?? DEFAULT_LOG_MB * 2 ** 20);
+    const readers: Readable[] = [output];
     for (const fd of reads) {
       const stream = child.stdio[fd] as Readable | null;
       if (!stream) continue;
@@ -105,7 +116,8 @@ export function supervise(run: SupervisedRun): Promise<SupervisedExit> {
       clearTimeout(timer);
       clearTimeout(graceTimer);
       run.abort.removeEventListener('abort', onAbort);
-      resolve({ ...result, status: result.collected[STATUS_FD] ?? '', exitCode, signal, pid: child.pid });
+      // The log holds everything kept before anyone reads its tail.
+      void drained.then(() => resolve({ ...result, status: result.collected[STATUS_FD] ?? '', exitCode, signal, pid: child.pid }));
     });
   });
 }

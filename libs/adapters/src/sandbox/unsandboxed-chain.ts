@@ -13,7 +13,7 @@ export interface UnsandboxedRun {
   cwd: string;
   limits: SandboxRequest['limits'];
   /** The log, opened for append, and its size before this run (the tail is read from there). */
-  log: { path: string; fd: number; start: number };
+  log: { path: string; fd: number; start: number; maxBytes?: number };
   abort: AbortSignal;
 }
 
@@ -35,6 +35,7 @@ export async function runUnsandboxed(run: UnsandboxedRun): Promise<SandboxOutcom
     env: run.env,
     cwd: run.cwd,
     logFd: run.log.fd,
+    logMaxBytes: run.log.maxBytes,
     timeoutMs: limits.timeoutSeconds * 1000,
     abort: run.abort,
     killTree: async (child) => killGroup(child),

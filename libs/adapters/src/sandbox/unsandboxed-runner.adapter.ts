@@ -15,6 +15,8 @@ export interface UnsandboxedOptions {
   trackingUri: string;
   /** Default: python/launcher.py of this checkout. */
   launcherPath?: string;
+  /** JOB_LOG_MB: what one run may add to its log (default 50 MiB). No output, /tmp or CPU cap without a sandbox. */
+  logMaxBytes?: number;
 }
 
 /**
@@ -60,7 +62,7 @@ export class UnsandboxedRunner extends SandboxRunnerPort {
         env,
         cwd: request.submissionDir,
         limits,
-        log: { path: request.logPath, fd: log.fd, start: logStart },
+        log: { path: request.logPath, fd: log.fd, start: logStart, maxBytes: this.options.logMaxBytes },
         abort,
       });
     } finally {

@@ -1,10 +1,14 @@
 import { ResourceClass } from './job';
 
-/** Wall time, memory and process count for one run. */
+/** Wall time, memory, process count, CPU and disk for one run. */
 export interface RunLimits {
   timeoutSeconds: number;
   memoryMb: number;
   pidsMax: number;
+  /** CPU quota in cores (0.5: half of one core over time); absent: no quota. The worker's config always sets it. */
+  cpus?: number;
+  /** What /output may hold, and the size of /tmp; absent: not capped. The worker's config always sets it. */
+  outputMb?: number;
 }
 
 export type LimitsByClass = Record<ResourceClass, RunLimits>;

@@ -1,3 +1,5 @@
+import { RunLimits } from '../model/run-limits';
+
 /** What to run and within which limits. Paths are host paths; the runner decides how they appear inside. */
 export interface SandboxRequest {
   jobId: string;
@@ -13,7 +15,7 @@ export interface SandboxRequest {
   logPath: string;
   /** Extra variables for the user's code (MLFLOW_RUN_ID, MLFLOW_EXPERIMENT_ID); nothing else leaks in. */
   env: Record<string, string>;
-  limits: { timeoutSeconds: number; memoryMb: number; pidsMax: number };
+  limits: RunLimits;
   /** GPU id for this run, or undefined for none. */
   gpu?: string;
   /** A benchmark's public data, read-only at /data (LEADERBOARD_DATA_DIR); undefined for none. */
@@ -28,6 +30,8 @@ export type SandboxOutcome =
   | { kind: 'timeout'; seconds: number }
   | { kind: 'out_of_memory'; limitMb: number }
   | { kind: 'process_limit'; pidsMax: number }
+  /** /output held more than the cap (bytes or, on a capped filesystem, its files): the job was ended. */
+  | { kind: 'output_limit'; limitMb: number }
   | { kind: 'aborted' }
   | { kind: 'sandbox_error'; message: string };
 

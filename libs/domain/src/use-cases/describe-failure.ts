@@ -10,6 +10,8 @@ export function describeFailure(outcome: Exclude<SandboxOutcome, { kind: 'succee
       return `out of memory (limit ${formatMemory(outcome.limitMb)})`;
     case 'process_limit':
       return `process limit reached (at most ${outcome.pidsMax} processes)`;
+    case 'output_limit':
+      return `output limit exceeded (${outcome.limitMb} MB)`;
     case 'exit_code':
       return withTail(`exit code ${outcome.exitCode}`, outcome.stderrTail);
     case 'signal':
