@@ -210,12 +210,12 @@ describe('worker: never loses or wedges a job', () => {
     await stopWorker(second);
   });
 
-  it('fails a job with a clear reason when MLflow is down', async () => {
+  it('fails a job with a clear reason once MLflow has been down for INFRA_RETRY_WINDOW_S', async () => {
     const closedPort = await freePort();
-    const worker = await startWorker(api, { MLFLOW_TRACKING_URI: `http://127.0.0.1:${closedPort}` });
+    const worker = await startWorker(api, { MLFLOW_TRACKING_URI: `http://127.0.0.1:${closedPort}`, INFRA_RETRY_WINDOW_S: '2' });
     const job = await waitForJob(api, await runCode(api, { 'main.py': SLEEPS }, {}, 'mlflow-down'), isFinished, 90_000);
     expect(job.status).toBe('failed');
-    expect(job.error_message).toMatch(new RegExp(`^tracking server unavailable: .*127\\.0\\.0\\.1:${closedPort}.*unreachable`));
+    expect(job.error_message).toMatch(new RegExp(`^MLflow was unavailable for \\d+ s \\(last error: .*127\\.0\\.0\\.1:${closedPort}.*unreachable.*\\); the job's code never ran$`));
     await stopWorker(worker);
   });
 });
