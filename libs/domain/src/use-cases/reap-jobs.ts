@@ -27,7 +27,9 @@ export class ReapJobs {
       if (now - Date.parse(job.updatedAt) < this.graceMs) continue;
       const state = await this.queue.state(job.jobId);
       if (state === 'waiting' || state === 'active' || state === 'delayed') continue;
-      if (job.status === 'pending' && state === 'missing') {
+      // A job whose code ran and whose outcome waits in its record (`finishing`) goes back to the
+      // queue too: the worker that takes it publishes that outcome without running the code again.
+      if ((job.status === 'pending' || job.finishing) && state === 'missing') {
         await this.queue.enqueue(toPayload(job));
         report.requeued.push(job.jobId);
         continue;

@@ -89,4 +89,15 @@ describe('CancelJob and ReapJobs', () => {
     expect(await status.get('lost-running')).toMatchObject({ status: 'failed', errorMessage: 'worker lost: the queue no longer holds it while its status was running' });
     expect((await status.get('healthy'))?.status).toBe('running');
   });
+
+  it('re-queues, rather than fails, a running job the queue lost after its code ran and its outcome was kept', async () => {
+    await job('finishing');
+    queue.pending.delete('finishing');
+    const finishing = { status: 'completed' as const, errorMessage: null, runStatus: 'FINISHED' as const, scores: null, finishedAt: new Date(clock.now()).toISOString() };
+    await status.update('finishing', { status: 'running', runId: 'run-1', finishing });
+    clock.advance(10 * 60_000);
+    expect(await new ReapJobs(status, queue, clock, 60_000).execute()).toEqual({ requeued: ['finishing'], failed: [] });
+    expect(queue.pending.has('finishing')).toBe(true);
+    expect(await status.get('finishing')).toMatchObject({ status: 'running', finishing });
+  });
 });
