@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { AppConfig, bullPrefix, JOB_QUEUE_NAME } from '@app/adapters';
 import { CancelSignalPort, ExecuteJob, Execution, isFinal, JobPayload, JobStatusPort } from '@app/domain';
 import { GpuSlots } from './gpu-slots';
+import { RepeatFilter } from './platform-retry-log';
 
 const CANCEL_POLL_MS = 2000;
 
@@ -21,6 +22,7 @@ export class JobProcessor {
   private unsubscribe?: () => Promise<void>;
   private poller?: NodeJS.Timeout;
   private stopping = false;
+  private readonly queueErrors = new RepeatFilter();
 
   constructor(
     private readonly config: AppConfig,
@@ -48,7 +50,10 @@ export class JobProcessor {
       stalledInterval: this.config.jobStallSeconds * 1000,
       maxStalledCount: 1,
     });
-    this.worker.on('error', (error) => this.logger.warn(`queue connection: ${error.message}`));
+    this.worker.on('error', (error) => {
+      const line = this.queueErrors.pass(`queue connection: ${error.message}`);
+      if (line) this.logger.warn(line);
+    });
   }
 
   /** Cancels reach a run by broadcast, and by a poll of the statuses in case a broadcast was missed. */
