@@ -26,8 +26,11 @@ export const SCORER_UID_OFFSET = 1000;
 export const SCORER_PIDS = 256;
 /** A scorer's CPU quota in cores, whatever the job's class: scoring is one pass over the predictions. */
 export const SCORER_CPUS = 1;
-/** What a scorer's /output may hold: only scores.json (at most 1 MiB) is read from it. */
-export const SCORER_OUTPUT_MB = 64;
+/**
+ * What a scorer's /output may hold (polled). Only scores.json (at most 1 MiB) is read from it, but the
+ * cap is also RLIMIT_FSIZE for every file the scorer writes, /tmp's (up to 1 GiB) included.
+ */
+export const SCORER_OUTPUT_MB = 1024;
 const MB = 2 ** 20;
 
 /** The scorer's arguments, as the benchmark contract states them. */
