@@ -197,7 +197,8 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     if (limitMb === undefined) return undefined;
     if ((await this.outputDiskMode()).kind === 'polled') return pollCappedOutput(dir, limitMb);
     // The image sits in the staging root (root's, 0711), outside anything bound into the sandbox.
-    return mountCappedOutput(dir, limitMb, owner, path.join(this.host.stageRoot, `output-${slot}.img`));
+    // A host out of loop devices (or disk for the image) does not fail the user's job: this run is polled.
+    return mountCappedOutput(dir, limitMb, owner, path.join(this.host.stageRoot, `output-${slot}.img`)).catch(() => pollCappedOutput(dir, limitMb));
   }
 
   private async writeJobFiles(staging: SlotStaging, configPath: string, owner: Owner): Promise<JobFiles> {
