@@ -4,6 +4,7 @@ export * from './bullmq/job-queue';
 export * from './config/app-config';
 export * from './config/config-error';
 export * from './filesystem/filesystem-storage.adapter';
+export * from './filesystem/fs-thread-pool';
 export * from './mlflow/mlflow-tracking.adapter';
 export * from './redis/redis-cancel-signal.adapter';
 export * from './redis/redis-client';

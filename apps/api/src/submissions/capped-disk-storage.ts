@@ -1,14 +1,65 @@
 import type { Request } from 'express';
 import type { StorageEngine } from 'multer';
 import { randomUUID } from 'node:crypto';
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { FsThreadPool, sharedFsThreads } from '@app/adapters';
 import { TooLarge } from '@app/domain';
 
 /** Bytes of an upload buffered on their way to disk, at most: a bound, never the whole upload. */
 const WRITE_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * Streams a file to disk in pieces of up to WRITE_BUFFER_BYTES, each one thread task (open, write,
+ * close), while the socket goes on being read. A file that arrives in one chunk is one task in all,
+ * where a write stream spends three round trips (open, write, close) that each wait for a CPU on a
+ * busy host.
+ */
+class ChunkedFileWriter {
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+  private created = false;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly threads: FsThreadPool,
+    private readonly target: string,
+  ) {}
+
+  /**
+   * Resolves once the chunk is buffered; waits for the piece before to land when the buffer is full.
+   * The first chunk goes out at once: the file exists from the start of the upload, as with a stream.
+   */
+  async write(chunk: Buffer): Promise<void> {
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    if (!this.created || this.bufferedBytes >= WRITE_BUFFER_BYTES) await this.flush();
+  }
+
+  async end(): Promise<void> {
+    if (this.bufferedBytes > 0 || !this.created) await this.flush();
+    await this.flushing;
+  }
+
+  private async flush(): Promise<void> {
+    // At most one piece in flight and one buffered: the bound on memory per upload.
+    await this.flushing;
+    const data = Buffer.concat(this.buffered);
+    const create = !this.created;
+    this.buffered = [];
+    this.bufferedBytes = 0;
+    this.created = true;
+    const piece = this.threads.appendChunk(this.target, data, create);
+    // Awaited by the next flush or by end(); an upload abandoned meanwhile must not leave it unhandled.
+    piece.catch(() => undefined);
+    this.flushing = piece;
+  }
+
+  /** Waits for the piece in flight, whatever its outcome. */
+  async settled(): Promise<void> {
+    await this.flushing.catch(() => undefined);
+  }
+}
 
 /**
  * A multer storage engine that streams each file to disk and counts the bytes of all files of a
@@ -23,6 +74,7 @@ export class CappedDiskStorage implements StorageEngine {
   constructor(
     private readonly directory: string,
     private readonly maxBytes: number,
+    private readonly threads: FsThreadPool = sharedFsThreads(),
   ) {}
 
   /** Calls `onTooLarge` as soon as the request passes the limit, while multer would still read the rest. */
@@ -63,29 +115,30 @@ export class CappedDiskStorage implements StorageEngine {
   }
 
   private async store(request: Request, file: Express.Multer.File, target: string): Promise<number> {
-    // Created before a byte is read, and named on the file at once, so an abort always finds it.
+    // Named on the request and the file before a byte is written, so an abort always finds it.
     const state = this.state(request);
-    const handle = await open(target, 'wx');
     state.paths.add(target);
     file.path = target;
+    const writer = new ChunkedFileWriter(this.threads, target);
     let size = 0;
-    const counter = new Transform({
-      transform: (chunk: Buffer, _encoding, done) => {
+    try {
+      for await (const chunk of file.stream as AsyncIterable<Buffer>) {
         const total = (this.received.get(request) ?? 0) + chunk.length;
         this.received.set(request, total);
-        size += chunk.length;
         if (total > this.maxBytes) {
           state.tooLarge ??= new TooLarge(`the uploaded files add up to more than the ${this.maxBytes / 2 ** 20} MB limit per submission (MAX_SUBMISSION_MB)`);
           state.onTooLarge?.(state.tooLarge);
-          done(state.tooLarge);
-        } else {
-          done(null, chunk);
+          throw state.tooLarge;
         }
-      },
-    });
-    // A deeper write buffer than the 16 KB default: the socket is read while a write is in flight
-    // and queued chunks go out in one writev, instead of one thread-pool round trip per 64 KB read.
-    await pipeline(file.stream, counter, handle.createWriteStream({ highWaterMark: WRITE_BUFFER_BYTES }));
+        size += chunk.length;
+        await writer.write(chunk);
+      }
+      await writer.end();
+    } catch (error) {
+      // A piece still in flight could create the file after the caller removed it.
+      await writer.settled();
+      throw error;
+    }
     return size;
   }
 

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { stringify as stringifyYaml } from 'yaml';
 import { UnpackBudget, UnpackLimits, archiveFormat, unpackArchive } from './archive-unpacker';
 import { fsProblem } from './fs-problems';
-import { FsThreadPool } from './fs-thread-pool';
+import { sharedFsThreads } from './fs-thread-pool';
 import { NameRegistry } from './name-registry';
 import { BoundedCache } from '../support/bounded-cache';
 import { parseConfig } from './config-file';
@@ -66,7 +66,7 @@ export class FileSystemStorageAdapter extends StoragePort {
   private unpacking = 0;
   /** Uploads renamed into a submission: nothing is left at their temp path, so no unlink is spent on them. */
   private readonly moved = new WeakSet<IncomingFile>();
-  private readonly threads = new FsThreadPool();
+  private readonly threads = sharedFsThreads();
 
   constructor(private readonly options: FileSystemStorageOptions) {
     super();

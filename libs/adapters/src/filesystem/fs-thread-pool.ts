@@ -32,6 +32,16 @@ const tasks = {
     }
     return { moved: moves.length };
   },
+  /** Appends data to target, creating it first (never over an existing file) when create is set. */
+  appendChunk({ target, data, create }) {
+    const fd = fs.openSync(target, create ? 'wx' : 'a');
+    try {
+      fs.writeFileSync(fd, data);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return {};
+  },
   /** Writes text to a new temporary file, flushes it to disk, then renames it over target. */
   writeDurably({ temporary, target, text }) {
     const fd = fs.openSync(temporary, 'wx');
@@ -103,6 +113,11 @@ export class FsThreadPool {
     }));
   }
 
+  /** Appends to target; `create` makes it, failing with EEXIST when it is already there. */
+  async appendChunk(target: string, data: Uint8Array, create: boolean): Promise<void> {
+    await this.run('appendChunk', { target, data, create });
+  }
+
   async writeDurably(temporary: string, target: string, text: string): Promise<void> {
     await this.run('writeDurably', { temporary, target, text });
   }
@@ -159,6 +174,14 @@ export class FsThreadPool {
       waiting.reject(error);
     }
   }
+}
+
+let shared: FsThreadPool | undefined;
+
+/** One pool for the process: the storage adapter and the upload receiver share its threads. */
+export function sharedFsThreads(): FsThreadPool {
+  shared ??= new FsThreadPool();
+  return shared;
 }
 
 interface PlainError {
