@@ -20,18 +20,19 @@ parser.add_argument('--output')
 args = parser.parse_args()
 `;
 
-/** About two seconds of "work", then success: long enough to restart something under it. */
-const SLEEPS_2S = `${ARGS}import time, uuid
+/** A few seconds of "work", then success: long enough to restart something under it. */
+const sleeps = (seconds: number) => `${ARGS}import time, uuid
 print('started', uuid.uuid4().hex, flush=True)
-time.sleep(2)
+time.sleep(${seconds})
 print('done', flush=True)
 `;
+const SLEEPS_2S = sleeps(2);
 
 /**
  * How long MLflow stays stopped before it is started again. It is down until the restart answers
- * /health, which takes another ~13 s on a busy 2-core host: about 20 s in all, as the issue asks.
+ * /health, which takes another 5-13 s on a busy 2-core host: 17-25 s in all (the issue asks for 20).
  */
-const MLFLOW_STOPPED_MS = 7_000;
+const MLFLOW_STOPPED_MS = 12_000;
 
 interface WireRun {
   info: { run_id: string; status: string };
@@ -183,7 +184,8 @@ describe('platform faults: jobs ride out Redis and MLflow outages', () => {
     mlflow = await mlflowStarting;
     const first = await startWorker(api, workerEnv(mlflow.uri, { JOB_STALL_S: '3' }));
     workers.push(first);
-    const killed = await submit(api, SLEEPS_2S);
+    // Long enough for MLflow to be stopped before its code ends.
+    const killed = await submit(api, sleeps(4));
     // The record names the run just before the code starts.
     const started = await until('the job to start its code', async () => {
       const job = await jobStatus(api, killed);
