@@ -136,4 +136,12 @@ describe('JobProcessor (fakes)', () => {
     expect(job.data).not.toHaveProperty('platform_fault_since');
     expect(job.data).not.toHaveProperty('platform_retries');
   });
+
+  it('never fails a job because it could not be put back in the queue (a lock lost to a Redis outage)', async () => {
+    tracking.unavailable = true;
+    const job = await delivered('j1', 'succeed.py');
+    job.moveToDelayed.mockRejectedValueOnce(new Error('Missing lock for job j1. moveToDelayed'));
+    await expect(processor.handle(job, 'lock-token')).rejects.toBeInstanceOf(DelayedError);
+    expect(await status.get('j1')).toMatchObject({ status: 'pending', errorMessage: null });
+  });
 });

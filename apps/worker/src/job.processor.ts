@@ -111,8 +111,14 @@ export class JobProcessor {
     this.logger.warn(
       `job ${jobId}: ${retry.service} unavailable (${retry.reason}); retry ${retry.attempt} in ${retry.delayMs} ms, failing for ${failingFor} s; the job's code has not run`,
     );
-    await job.updateData({ ...job.data, platform_fault_since: retry.since, platform_retries: retry.attempt });
-    await job.moveToDelayed(Date.now() + retry.delayMs, token);
+    try {
+      await job.updateData({ ...job.data, platform_fault_since: retry.since, platform_retries: retry.attempt });
+      await job.moveToDelayed(Date.now() + retry.delayMs, token);
+    } catch (error) {
+      // E.g. the lock expired during a long Redis outage. Still not the job's fault: leaving the job
+      // to BullMQ's stall check hands it out again, where failing it here would blame the user.
+      this.logger.warn(`job ${jobId}: could not put it back in the queue (${(error as Error).message}); the stall check will hand it out again`);
+    }
     throw new DelayedError();
   }
 
