@@ -88,6 +88,7 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     await checkVenv(this.host.venvDir);
     // Once per worker start: what workers killed mid-job left behind on this host.
     const stale = await removeStaleStageRoots(this.host.workDir);
+    const staleGroups = await this.host.removeStaleCgroups();
     const outcome = await this.trialRun();
     if (outcome.kind !== 'succeeded') throw new Error(`a trivial sandboxed python did not run: ${describe(outcome)}`);
     const support = await this.host.cgroupSupport();
@@ -95,7 +96,10 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
     const mode = await this.outputDiskMode();
     const output = mode.kind === 'filesystem' ? 'output capped by a filesystem per run' : `output capped by polling (${mode.reason})`;
     const uids = this.host.dropRoot ? `uid ${this.uidBase}+slot` : `uid ${process.getuid!()}`;
-    const cleaned = stale.length > 0 ? `, removed ${stale.length} staging dir(s) of dead workers` : '';
+    const cleaned = [
+      ...(stale.length > 0 ? [`removed ${stale.length} staging dir(s) of dead workers`] : []),
+      ...(staleGroups.length > 0 ? [`killed and removed ${staleGroups.length} job cgroup(s) of dead workers`] : []),
+    ].map((note) => `, ${note}`).join('');
     const staging = this.host.workDirNote ? `, ${this.host.workDirNote}` : '';
     return `${version}, ${uids}, seccomp, ${limits}, ${output}${cleaned}${staging}`;
   }
@@ -212,7 +216,8 @@ export class BubblewrapSandboxRunner extends SandboxRunnerPort {
 
   private async trialRun(): Promise<SandboxOutcome> {
     const jobId = `selfcheck-${randomUUID().slice(0, 8)}`;
-    const dir = path.join(this.host.workDir, `${jobId}-files`);
+    // In the staging root: a worker killed during the check leaves it where the next one removes it.
+    const dir = path.join(this.host.stageRoot, `${jobId}-files`);
     await this.host.ready();
     await mkdir(path.join(dir, 'submission'), { recursive: true });
     await mkdir(path.join(dir, 'output'));

@@ -3,10 +3,12 @@ import * as path from 'node:path';
 import { EtcFiles, HostLayout, jobFileContents, readHostLayout } from './bwrap-args';
 import { CgroupSupport, detectCgroups, JobCgroup } from './cgroup';
 import { findLauncher } from './launcher';
+import { ownedGroupName, ownIdentity, ProcessIdentity } from './process-identity';
 import { closedFolderMessage, closedFolderOnTheWay, SandboxLayoutError, sandboxWorkDir } from './reachable';
 import { SANDBOX_PROCESSES } from './sandbox-chain';
 import { hostSeccompFilter } from './seccomp';
 import { claimStageRoot, newStageRoot } from './stage-roots';
+import { removeStaleCgroups } from './stale-cgroups';
 
 export interface SandboxHostOptions {
   /** The venv's python (<repo>/.venv/bin/python); the venv must be built on a python under /usr. */
@@ -44,6 +46,8 @@ export class SandboxHost {
   readonly seccomp: Buffer;
   private readonly launcherSource: string;
   private readonly slotsInUse = new Set<number>();
+  /** Names this worker's job cgroups, so a worker started after it died can tell they are stale. */
+  private readonly identity: ProcessIdentity = ownIdentity();
   private layout?: Promise<HostLayout>;
   private launcher?: Promise<string>;
   private cgroups?: Promise<CgroupSupport>;
@@ -111,7 +115,14 @@ export class SandboxHost {
   async createCgroup(name: string, limits: { memoryMb: number; pidsMax: number; cpus?: number }): Promise<JobCgroup | undefined> {
     const support = await this.cgroupSupport();
     if (support.version === 'none') return undefined;
-    return JobCgroup.create(support, name, { memoryBytes: limits.memoryMb * MB, pidsMax: limits.pidsMax + SANDBOX_PROCESSES, cpus: limits.cpus });
+    return JobCgroup.create(support, ownedGroupName(this.identity, name), { memoryBytes: limits.memoryMb * MB, pidsMax: limits.pidsMax + SANDBOX_PROCESSES, cpus: limits.cpus });
+  }
+
+  /** Kills and removes the job cgroups dead workers of this host left; the names removed. */
+  async removeStaleCgroups(): Promise<string[]> {
+    const support = await this.cgroupSupport();
+    if (support.version === 'none') return [];
+    return removeStaleCgroups(this.options.cgroupRoot || '/sys/fs/cgroup', this.identity);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { claimStageRoot, newStageRoot, removeStaleStageRoots } from './stage-roots';
@@ -37,6 +37,18 @@ describe('stage roots', () => {
 
     expect(removed.sort()).toEqual([dead, restarted].sort());
     expect((await readdir(workDir)).sort()).toEqual([path.basename(own), live, otherHost, unclaimed, 'not-a-stage'].sort());
+  });
+
+  it('takes a live process that reused a dead owner\'s pid for what it is: not the owner', async () => {
+    // The owner's pid now runs another process (this test's parent), started at another time.
+    const root = path.join(workDir, 'stage-00000000000000aa');
+    await mkdir(root);
+    await writeFile(path.join(root, 'owner'), `node-a ${process.ppid} 1\n`);
+    const current = path.join(workDir, 'stage-00000000000000bb');
+    await claimStageRoot(current, process.ppid, 'node-a');
+
+    expect(await removeStaleStageRoots(workDir, process.pid, 'node-a')).toEqual(['stage-00000000000000aa']);
+    expect(await readFile(path.join(current, 'owner'), 'utf8')).toMatch(new RegExp(`^node-a ${process.ppid} [1-9]\\d*\n$`));
   });
 
   it('names a root with nothing of the host or the worker in it', () => {

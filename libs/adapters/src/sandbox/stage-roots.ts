@@ -3,6 +3,7 @@ import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { unmountBelow } from './output-disk';
+import { isRunning, processStart } from './process-identity';
 
 const STAGE_ROOT = /^stage-[0-9a-f]{16}$/;
 const OWNER_FILE = 'owner';
@@ -19,11 +20,14 @@ export function newStageRoot(workDir: string): string {
   return root;
 }
 
-/** Makes the root (0711: slot uids walk through to their own slot-N) and records its owner. */
+/**
+ * Makes the root (0711: slot uids walk through to their own slot-N) and records its owner: host,
+ * pid and the pid's start time, so a later process that reuses the pid is not taken for the owner.
+ */
 export async function claimStageRoot(root: string, pid = process.pid, host = hostname()): Promise<void> {
   await mkdir(root, { recursive: true, mode: 0o711 });
   await chmod(root, 0o711);
-  await writeFile(path.join(root, OWNER_FILE), `${host} ${pid}\n`, { mode: 0o600 });
+  await writeFile(path.join(root, OWNER_FILE), `${host} ${pid} ${processStart(pid) ?? 0}\n`, { mode: 0o600 });
 }
 
 /**
@@ -40,24 +44,15 @@ export async function removeStaleStageRoots(workDir: string, pid = process.pid, 
     const root = path.join(workDir, name);
     if (!STAGE_ROOT.test(name) || ownRoots.has(root)) continue;
     const owner = (await readFile(path.join(root, OWNER_FILE), 'utf8').catch(() => '')).trim().split(' ');
-    if (owner.length !== 2 || owner[0] !== host) continue;
+    // `host pid start`, or `host pid` as workers before the start time wrote it.
+    if ((owner.length !== 2 && owner.length !== 3) || owner[0] !== host) continue;
     const ownerPid = Number(owner[1]);
-    if (ownerPid !== pid && isAlive(ownerPid)) continue;
+    const start = owner.length === 3 && owner[2] !== '0' ? Number(owner[2]) : undefined;
+    if (ownerPid !== pid && isRunning({ pid: ownerPid, start })) continue;
     // A run's output filesystem stays mounted when its worker was killed: unmounted first, or rm fails on it.
     await unmountBelow(root);
     await rm(root, { recursive: true, force: true });
     removed.push(name);
   }
   return removed;
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: alive, owned by someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
