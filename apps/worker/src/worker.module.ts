@@ -8,8 +8,10 @@ import {
   JobQueuePort,
   JobStatusPort,
   LeaderboardPort,
+  PurgeExpiredRuns,
   Ranking,
   ReapJobs,
+  RunFilesPort,
   SandboxRunnerPort,
   ScoreJob,
   ScorerPort,
@@ -66,6 +68,12 @@ export class WorkerModule {
               },
             }),
           inject: [JobStatusPort, StoragePort, TrackingPort, SandboxRunnerPort, ClockPort, RANKING],
+        },
+        {
+          provide: PurgeExpiredRuns,
+          useFactory: (status: JobStatusPort, files: RunFilesPort, clock: ClockPort) =>
+            new PurgeExpiredRuns(status, files, clock, config.jobRetentionDays * 24 * 3600 * 1000),
+          inject: [JobStatusPort, RunFilesPort, ClockPort],
         },
         {
           provide: ReapJobs,

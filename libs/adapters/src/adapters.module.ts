@@ -9,17 +9,19 @@ import {
   JobStatusPort,
   LeaderboardPort,
   LoginThrottlePort,
+  RunFilesPort,
   StoragePort,
   TrackingPort,
 } from '@app/domain';
 import { loadBenchmarkCatalog } from './benchmarks/load-catalog';
 import { BullMqJobQueueAdapter } from './bullmq/bullmq-job-queue.adapter';
 import { AppConfig } from './config/app-config';
+import { FilesystemRunFiles } from './filesystem/filesystem-run-files.adapter';
 import { FileSystemStorageAdapter } from './filesystem/filesystem-storage.adapter';
 import { MlflowTrackingAdapter } from './mlflow/mlflow-tracking.adapter';
 import { RedisCancelSignalAdapter } from './redis/redis-cancel-signal.adapter';
 import { createRedisClient } from './redis/redis-client';
-import { RedisJobStatusAdapter } from './redis/redis-job-status.adapter';
+import { RedisJobStatusAdapter, retentionSeconds } from './redis/redis-job-status.adapter';
 import { RedisLeaderboardAdapter } from './redis/redis-leaderboard.adapter';
 import { RedisLoginThrottleAdapter } from './redis/redis-login-throttle.adapter';
 import { CryptoIdAdapter } from './system/crypto-id.adapter';
@@ -49,7 +51,8 @@ export class AdaptersModule {
       providers: [
         { provide: AppConfig, useValue: config },
         { provide: Redis, useFactory: () => createRedisClient(config.redisUrl) },
-        { provide: JobStatusPort, useFactory: (redis: Redis) => new RedisJobStatusAdapter(redis, config.redisPrefix), inject: [Redis] },
+        { provide: JobStatusPort, useFactory: (redis: Redis) => new RedisJobStatusAdapter(redis, config.redisPrefix, retentionSeconds(config.jobRetentionDays)), inject: [Redis] },
+        { provide: RunFilesPort, useFactory: () => new FilesystemRunFiles({ artifactRoot: config.artifactRoot, logRoot: config.logRoot }) },
         { provide: LeaderboardPort, useFactory: (redis: Redis) => new RedisLeaderboardAdapter(redis, config.redisPrefix), inject: [Redis] },
         { provide: BenchmarkCatalogPort, useFactory: () => loadBenchmarkCatalog(config) },
         { provide: CancelSignalPort, useFactory: (redis: Redis) => new RedisCancelSignalAdapter(redis, config.redisPrefix), inject: [Redis] },
@@ -76,7 +79,7 @@ export class AdaptersModule {
         { provide: ClockPort, useClass: SystemClockAdapter },
         ConnectionCloser,
       ],
-      exports: [AppConfig, Redis, BenchmarkCatalogPort, LeaderboardPort, CancelSignalPort, LoginThrottlePort, JobStatusPort, JobQueuePort, StoragePort, TrackingPort, IdPort, ClockPort],
+      exports: [AppConfig, Redis, BenchmarkCatalogPort, LeaderboardPort, CancelSignalPort, LoginThrottlePort, JobStatusPort, JobQueuePort, StoragePort, TrackingPort, IdPort, ClockPort, RunFilesPort],
     };
   }
 }

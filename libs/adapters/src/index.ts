@@ -3,6 +3,7 @@ export * from './bullmq/bullmq-job-queue.adapter';
 export * from './bullmq/job-queue';
 export * from './config/app-config';
 export * from './config/config-error';
+export * from './filesystem/filesystem-run-files.adapter';
 export * from './filesystem/filesystem-storage.adapter';
 export * from './filesystem/fs-thread-pool';
 export * from './mlflow/mlflow-tracking.adapter';

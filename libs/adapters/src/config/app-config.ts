@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { BENCHMARK_ID } from '@app/domain';
 import { SCORER_UID_OFFSET } from '../sandbox/bubblewrap-scorer.adapter';
 import { ConfigError } from './config-error';
-import { Env, readChoice, readInt, readList, readString, readUrl } from './env-readers';
+import { Env, readChoice, readInt, readList, readPositiveNumber, readString, readUrl } from './env-readers';
 import { readJobCapSettings } from './job-cap-settings';
 
 export interface ApiToken {
@@ -73,6 +73,8 @@ export class AppConfig {
   readonly jobStallSeconds!: number;
   readonly reaperIntervalSeconds!: number;
   readonly reaperGraceSeconds!: number;
+  /** JOB_RETENTION_DAYS: the job record's TTL; the reaper then removes the job's files on the host. */
+  readonly jobRetentionDays!: number;
 }
 
 const MB = 2 ** 20;
@@ -136,6 +138,7 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
     jobStallSeconds: readInt(env, 'JOB_STALL_S', 15, 2),
     reaperIntervalSeconds: readInt(env, 'REAPER_INTERVAL_S', 30),
     reaperGraceSeconds: readInt(env, 'REAPER_GRACE_S', 120),
+    jobRetentionDays: readPositiveNumber(env, 'JOB_RETENTION_DAYS', 90),
   });
 }
 

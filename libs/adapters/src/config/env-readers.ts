@@ -16,6 +16,16 @@ export function readInt(env: Env, name: string, fallback: number, min = 1): numb
   return Number(raw);
 }
 
+/** A number > 0, fractions allowed (JOB_RETENTION_DAYS=0.5). */
+export function readPositiveNumber(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) <= 0) {
+    throw new ConfigError(`${name} must be a number > 0 (fractions allowed, e.g. 0.5), got "${raw}"`);
+  }
+  return Number(raw);
+}
+
 export function readUrl(env: Env, name: string, fallback: string, protocols: string[]): string {
   const value = readString(env, name, fallback);
   let url: URL;

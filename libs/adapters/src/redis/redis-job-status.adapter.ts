@@ -4,10 +4,17 @@ import { changeFields, jobFromHash, newJobFields, pairsToHash } from './job-hash
 import { CREATE_JOB, REMOVE_JOB, UPDATE_JOB } from './job-scripts';
 import { redisCall } from './redis-client';
 
+/** The default record TTL: JOB_RETENTION_DAYS' default, 90 days. */
 export const JOB_TTL_SECONDS = 90 * 24 * 3600;
 
+/** JOB_RETENTION_DAYS as the record's TTL in whole seconds (at least 1). */
+export function retentionSeconds(days: number): number {
+  return Math.max(1, Math.ceil(days * 24 * 3600));
+}
+
 /**
- * Job records in Redis: `{prefix}:job:{id}` hashes (TTL 90 days), plus per-user indexes
+ * Job records in Redis: `{prefix}:job:{id}` hashes (TTL JOB_RETENTION_DAYS, default 90 days, from
+ * creation), plus per-user indexes
  * `{prefix}:user:{user}:jobs` (zset, newest first listing and the hourly window) and
  * `{prefix}:user:{user}:unfinished` (set, the concurrent limit), `{prefix}:jobs` for admins and
  * `{prefix}:unfinished` (set) for the reaper.
@@ -16,6 +23,7 @@ export class RedisJobStatusAdapter extends JobStatusPort {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    private readonly ttlSeconds = JOB_TTL_SECONDS,
   ) {
     super();
   }
@@ -34,7 +42,7 @@ export class RedisJobStatusAdapter extends JobStatusPort {
         now,
         limits.jobsPerHour,
         limits.concurrentJobs,
-        JOB_TTL_SECONDS,
+        this.ttlSeconds,
         job.jobId,
         this.jobKey(''),
         ...fields,
