@@ -27,6 +27,10 @@ cd "$root"
 say() { printf 'stack: %s\n' "$*"; }
 fail() { printf 'stack: %s\n' "$*" >&2; shutdown_all; exit 1; }
 
+for setting in STACK_MAX_CRASHES STACK_CRASH_WINDOW_S STACK_STOP_TIMEOUT_S; do
+  [[ -z "${!setting:-}" || "${!setting}" =~ ^[1-9][0-9]*$ ]] \
+    || { printf 'stack: %s must be a whole number >= 1, got "%s"\n' "$setting" "${!setting}" >&2; exit 1; }
+done
 export PORT="${PORT:-8010}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 export MLFLOW_TRACKING_URI="${MLFLOW_TRACKING_URI:-http://127.0.0.1:5010}"
