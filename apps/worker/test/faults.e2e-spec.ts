@@ -172,6 +172,8 @@ describe('platform faults: jobs ride out Redis and MLflow outages', () => {
     await stopRedis(redis);
     await sleep(2000);
     redis = await startRedis(redisPort, redisDir);
+    // The API takes new jobs again without being restarted.
+    jobIds.push(await submit(api, SLEEPS_2S));
 
     const finished: JobView[] = [];
     for (const jobId of jobIds) finished.push(await waitForJob(api, jobId, isFinished, 60_000));
