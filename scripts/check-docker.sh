@@ -11,7 +11,9 @@
 #   5. redis, postgres and mlflow publish no port (none of them asks who calls);
 #   6. the override builds the api and worker at their dev stage with the checkout at /app;
 #   7. .devcontainer/devcontainer.json is plain JSON (no comments) naming compose files of one of
-#      the checked sets and a service they define.
+#      the checked sets and a service they define;
+#   8. docker/grafana-dashboard.json is JSON with panels and queries (that each metric it reads is
+#      exported is checked against live scrapes by apps/worker/test/metrics.e2e-spec.ts).
 # Prints one line per problem and exits 1 if there was any.
 set -uo pipefail
 
@@ -282,6 +284,15 @@ PY
   )
 fi
 
+dashboard=docker/grafana-dashboard.json
+if ! node -e '
+  const dashboard = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const queries = (dashboard.panels || []).flatMap((panel) => (panel.targets || []).map((target) => target.expr)).filter(Boolean);
+  if (!dashboard.title || queries.length === 0) throw new Error("no title or no panel queries");
+' "$dashboard" 2>"$tmp/dashboard.err"; then
+  problem "$dashboard: $(grep -m1 -E 'Error|Unexpected' "$tmp/dashboard.err")"
+fi
+
 if command -v hadolint >/dev/null 2>&1; then
   while IFS= read -r line; do
     [[ -n "$line" ]] && problem "hadolint $line"
@@ -295,4 +306,4 @@ if ((problems > 0)); then
   exit 1
 fi
 dockerfiles=(docker/*.Dockerfile)
-note "OK: ${#sets[@]} compose file sets, ${#dockerfiles[@]} Dockerfiles, their COPY sources, the dev container"
+note "OK: ${#sets[@]} compose file sets, ${#dockerfiles[@]} Dockerfiles, their COPY sources, the dev container, the Grafana dashboard"

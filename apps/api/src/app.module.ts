@@ -10,6 +10,9 @@ import { BenchmarksController } from './benchmarks/benchmarks.controller';
 import { HealthChecks } from './health/health-checks';
 import { HealthController } from './health/health.controller';
 import { JobsController } from './jobs/jobs.controller';
+import { ApiMetrics } from './metrics/api-metrics';
+import { MetricsAccess } from './metrics/metrics-access';
+import { MetricsController } from './metrics/metrics.controller';
 import { SubmissionsController } from './submissions/submissions.controller';
 import { UploadInterceptor } from './submissions/upload.interceptor';
 import { useCaseProviders } from './use-cases.providers';
@@ -20,13 +23,15 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [AdaptersModule.forRoot(config)],
-      controllers: [SubmissionsController, JobsController, BenchmarksController, BenchmarksAdminController, HealthController],
+      controllers: [SubmissionsController, JobsController, BenchmarksController, BenchmarksAdminController, HealthController, MetricsController],
       providers: [
         ...useCaseProviders,
         TokenAuthenticator,
         LoginGate,
         HealthChecks,
         UploadInterceptor,
+        ApiMetrics,
+        MetricsAccess,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
       ],

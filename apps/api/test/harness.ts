@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import { AppConfig, loadConfig } from '@app/adapters';
 import { mlflowUri } from '../../../test/mlflow';
 import { deleteKeys, testRedisUrl, uniquePrefix } from '../../../test/redis';
-import { createApiApp } from '../src/app.factory';
+import { ApiAppOptions, createApiApp } from '../src/app.factory';
 
 export const TOKENS = { alice: 'alice-token-123', bob: 'bob-token-4567', admin: 'admin-token-89' };
 export const auth = (user: keyof typeof TOKENS) => ({ Authorization: `Bearer ${TOKENS[user]}` });
@@ -21,8 +21,8 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-/** Starts the real API on a free port with its own temp SHARED_DIR and Redis key prefix. */
-export async function startApi(env: Record<string, string> = {}): Promise<RunningApi> {
+/** Starts the real API on a free port with its own temp SHARED_DIR and Redis key prefix; silent unless `options` say where to log. */
+export async function startApi(env: Record<string, string> = {}, options: ApiAppOptions = { logger: false }): Promise<RunningApi> {
   const sharedDir = await mkdtemp(path.join(tmpdir(), 'lb-e2e-'));
   // mkdtemp makes 0700; the sandbox user must be able to walk in to reach what is bound for it.
   await chmod(sharedDir, 0o755);
@@ -37,7 +37,7 @@ export async function startApi(env: Record<string, string> = {}): Promise<Runnin
     ...env,
   };
   const config = loadConfig(fullEnv, { requireTokens: true });
-  const app = await createApiApp(config, { logger: false });
+  const app = await createApiApp(config, options);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {

@@ -1,6 +1,16 @@
 import { INestApplicationContext, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppConfig, ConfigError, loadBenchmarkCatalog, loadConfig, prepareDirectories, SandboxLayoutError } from '@app/adapters';
+import {
+  AppConfig,
+  ConfigError,
+  createRootLogger,
+  loadBenchmarkCatalog,
+  loadConfig,
+  nestLoggerFor,
+  prepareDirectories,
+  RootLogger,
+  SandboxLayoutError,
+} from '@app/adapters';
 import { SandboxRunnerPort } from '@app/domain';
 import { WorkerLifecycle } from './worker.lifecycle';
 import { WorkerModule } from './worker.module';
@@ -15,8 +25,12 @@ function fail(message: string): never {
 /** Checks config and the sandbox before taking any job: a worker that cannot isolate code refuses to start. */
 async function main(): Promise<void> {
   let config: AppConfig;
+  let root: RootLogger;
   try {
     config = loadConfig(process.env, { requireTokens: false });
+    // From here every line, Nest's and ours, is a JSON line (or pretty with LOG_FORMAT=pretty).
+    root = createRootLogger('worker', config);
+    Logger.overrideLogger(nestLoggerFor(root));
     await prepareDirectories(config);
     // A broken benchmark folder is reported, never fatal: jobs on it fail with the same reason.
     for (const problem of loadBenchmarkCatalog(config).problems()) logger.warn(problem);
@@ -29,7 +43,7 @@ async function main(): Promise<void> {
   }
   let context: INestApplicationContext;
   try {
-    context = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), { abortOnError: false });
+    context = await NestFactory.createApplicationContext(WorkerModule.forRoot(config, root), { abortOnError: false, logger: nestLoggerFor(root) });
   } catch (error) {
     fail(`the worker cannot start: ${(error as Error).message}`);
   }

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import Redis from 'ioredis';
-import { AdaptersModule, AppConfig, WorkerRegistry } from '@app/adapters';
+import { AdaptersModule, AppConfig, createRootLogger, RootLogger, WorkerRegistry } from '@app/adapters';
 import {
   BenchmarkCatalogPort,
   ClockPort,
@@ -19,6 +19,10 @@ import {
   TrackingPort,
 } from '@app/domain';
 import { JobProcessor } from './job.processor';
+import { MeteredSandboxRunner, MeteredScorer } from './metrics/metered-ports';
+import { MetricsServer } from './metrics/metrics-server';
+import { ObservedExecuteJob } from './metrics/observed-execute-job';
+import { WorkerMetrics } from './metrics/worker-metrics';
 import { Reaper } from './reaper';
 import { createSandboxRunner, createScorer } from './sandbox.provider';
 
@@ -29,13 +33,16 @@ import { WorkerLifecycle } from './worker.lifecycle';
 /** The worker's application context: the shared adapters, the sandbox, and the queue consumer. */
 @Module({})
 export class WorkerModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `root`: the process's logger (main.ts makes it first, so startup lines are JSON too). */
+  static forRoot(config: AppConfig, root: RootLogger = createRootLogger('worker', config)): DynamicModule {
     return {
       module: WorkerModule,
       imports: [AdaptersModule.forRoot(config)],
       providers: [
-        { provide: SandboxRunnerPort, useFactory: () => createSandboxRunner(config) },
-        { provide: ScorerPort, useFactory: () => createScorer(config) },
+        { provide: WorkerMetrics, useValue: new WorkerMetrics(config.workerConcurrency) },
+        MetricsServer,
+        { provide: SandboxRunnerPort, useFactory: (metrics: WorkerMetrics) => new MeteredSandboxRunner(createSandboxRunner(config), metrics), inject: [WorkerMetrics] },
+        { provide: ScorerPort, useFactory: (metrics: WorkerMetrics) => new MeteredScorer(createScorer(config), metrics), inject: [WorkerMetrics] },
         {
           provide: RANKING,
           useFactory: (benchmarks: BenchmarkCatalogPort, scorer: ScorerPort, board: LeaderboardPort): Ranking => ({
@@ -47,8 +54,8 @@ export class WorkerModule {
         },
         {
           provide: ExecuteJob,
-          useFactory: (status: JobStatusPort, storage: StoragePort, tracking: TrackingPort, sandbox: SandboxRunnerPort, clock: ClockPort, ranking: Ranking) =>
-            new ExecuteJob(status, storage, tracking, sandbox, clock, ranking, {
+          useFactory: (status: JobStatusPort, storage: StoragePort, tracking: TrackingPort, sandbox: SandboxRunnerPort, clock: ClockPort, ranking: Ranking, metrics: WorkerMetrics) =>
+            new ObservedExecuteJob({ metrics, root }, status, storage, tracking, sandbox, clock, ranking, {
               experimentName: config.experimentName,
               limits: {
                 small: {
@@ -67,7 +74,7 @@ export class WorkerModule {
                 },
               },
             }),
-          inject: [JobStatusPort, StoragePort, TrackingPort, SandboxRunnerPort, ClockPort, RANKING],
+          inject: [JobStatusPort, StoragePort, TrackingPort, SandboxRunnerPort, ClockPort, RANKING, WorkerMetrics],
         },
         {
           provide: PurgeExpiredRuns,

@@ -20,3 +20,6 @@ export * from './support/strict-json';
 export * from './redis/redis-leaderboard.adapter';
 export * from './benchmarks/filesystem-benchmark-catalog';
 export * from './benchmarks/load-catalog';
+export * from './logging';
+export * from './metrics';
+export * from './config/observability-settings';

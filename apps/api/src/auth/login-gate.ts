@@ -1,6 +1,6 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { AppConfig } from '@app/adapters';
+import { addLogFields, AppConfig } from '@app/adapters';
 import { Caller, LoginThrottlePort, RateLimited } from '@app/domain';
 import { Login } from './authorization-header';
 import { clientAddress } from './client-address';
@@ -32,6 +32,8 @@ export class LoginGate {
       );
     }
     if (!caller) throw new UnauthorizedException('unknown credentials; check the token you were given (API_TOKENS on the server)');
+    // The rest of the request's log lines name who made it.
+    addLogFields({ user: caller.userId });
     return caller;
   }
 }

@@ -4,6 +4,7 @@ import { BENCHMARK_ID } from '@app/domain';
 import { SCORER_UID_OFFSET } from '../sandbox/bubblewrap-scorer.adapter';
 import { ConfigError } from './config-error';
 import { Env, readChoice, readInt, readList, readPositiveNumber, readString, readUrl } from './env-readers';
+import { LogLevel, readObservabilitySettings } from './observability-settings';
 import { readJobCapSettings } from './job-cap-settings';
 
 export interface ApiToken {
@@ -73,6 +74,13 @@ export class AppConfig {
   readonly jobStallSeconds!: number;
   readonly reaperIntervalSeconds!: number;
   readonly reaperGraceSeconds!: number;
+  /** METRICS_TOKEN: a Bearer token that may read /metrics (API and workers); null: only admins (API). */
+  readonly metricsToken!: string | null;
+  /** WORKER_METRICS_PORT: where each worker serves its own /metrics; null: workers serve none. */
+  readonly workerMetricsPort!: number | null;
+  /** LOG_FORMAT: JSON lines (default) or pretty, for a person at a terminal. */
+  readonly logFormat!: 'json' | 'pretty';
+  readonly logLevel!: LogLevel;
   /** JOB_RETENTION_DAYS: the job record's TTL; the reaper then removes the job's files on the host. */
   readonly jobRetentionDays!: number;
 }
@@ -138,6 +146,7 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
     jobStallSeconds: readInt(env, 'JOB_STALL_S', 15, 2),
     reaperIntervalSeconds: readInt(env, 'REAPER_INTERVAL_S', 30),
     reaperGraceSeconds: readInt(env, 'REAPER_GRACE_S', 120),
+    ...readObservabilitySettings(env),
     jobRetentionDays: readPositiveNumber(env, 'JOB_RETENTION_DAYS', 90),
   });
 }
