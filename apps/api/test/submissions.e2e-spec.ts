@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
@@ -48,6 +49,19 @@ describe('POST /submissions (real app, real Redis, real disk)', () => {
     const folder = path.join(api.config.uploadRoot, response.body.submission_id);
     expect(readFileSync(path.join(folder, 'files', 'main.py'), 'utf8')).toBe('print("hello")\n');
     expect(JSON.parse(readFileSync(path.join(folder, 'metadata.json'), 'utf8'))).toMatchObject({ user_id: 'alice' });
+    expect(listTree(path.join(api.config.uploadRoot, '.incoming'))).toEqual([]);
+  });
+
+  it('stores several large files byte for byte, each streamed to disk in pieces', async () => {
+    const contents = [randomBytes(3.5 * MiB), randomBytes(1 * MiB + 7), randomBytes(1)];
+    const response = await upload()
+      .attach('files', MAIN, 'main.py')
+      .attach('files', contents[0], 'a.txt')
+      .attach('files', contents[1], 'b.txt')
+      .attach('files', contents[2], 'c.txt')
+      .expect(201);
+    const files = path.join(api.config.uploadRoot, response.body.submission_id, 'files');
+    ['a.txt', 'b.txt', 'c.txt'].forEach((name, index) => expect(readFileSync(path.join(files, name)).equals(contents[index])).toBe(true));
     expect(listTree(path.join(api.config.uploadRoot, '.incoming'))).toEqual([]);
   });
 

@@ -9,17 +9,22 @@ import { TooLarge } from '@app/domain';
 /** Bytes of an upload buffered on their way to disk, at most: a bound, never the whole upload. */
 const WRITE_BUFFER_BYTES = 256 * 1024;
 
+/** Pieces of one file being written at once: the socket is read on while they land. */
+const PIECES_IN_FLIGHT = 4;
+
 /**
- * Streams a file to disk in pieces of up to WRITE_BUFFER_BYTES, each one thread task (open, write,
- * close), while the socket goes on being read. A file that arrives in one chunk is one task in all,
- * where a write stream spends three round trips (open, write, close) that each wait for a CPU on a
- * busy host.
+ * Streams a file to disk in pieces of up to WRITE_BUFFER_BYTES, each one thread task (open, write at
+ * its offset, close), several at once while the socket goes on being read. A file that arrives in
+ * one chunk is one task in all, where a write stream spends three round trips (open, write, close)
+ * that each wait for a CPU on a busy host, and a large one never waits on one write at a time.
+ * Memory per upload: at most one buffer and PIECES_IN_FLIGHT pieces (1.25 MB).
  */
 class ChunkedFileWriter {
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
-  private created = false;
-  private flushing: Promise<void> = Promise.resolve();
+  private position = 0;
+  private created?: Promise<void>;
+  private readonly inFlight: Promise<void>[] = [];
 
   constructor(
     private readonly threads: FsThreadPool,
@@ -27,7 +32,7 @@ class ChunkedFileWriter {
   ) {}
 
   /**
-   * Resolves once the chunk is buffered; waits for the piece before to land when the buffer is full.
+   * Resolves once the chunk is buffered, or once a piece has landed when PIECES_IN_FLIGHT are out.
    * The first chunk goes out at once: the file exists from the start of the upload, as with a stream.
    */
   async write(chunk: Buffer): Promise<void> {
@@ -38,26 +43,30 @@ class ChunkedFileWriter {
 
   async end(): Promise<void> {
     if (this.bufferedBytes > 0 || !this.created) await this.flush();
-    await this.flushing;
+    await Promise.all(this.inFlight);
+  }
+
+  /** Waits for every piece in flight, whatever its outcome. */
+  async settled(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
   }
 
   private async flush(): Promise<void> {
-    // At most one piece in flight and one buffered: the bound on memory per upload.
-    await this.flushing;
+    if (this.inFlight.length >= PIECES_IN_FLIGHT) await this.inFlight.shift();
     const data = Buffer.concat(this.buffered);
-    const create = !this.created;
+    const position = this.position;
     this.buffered = [];
     this.bufferedBytes = 0;
-    this.created = true;
-    const piece = this.threads.appendChunk(this.target, data, create);
-    // Awaited by the next flush or by end(); an upload abandoned meanwhile must not leave it unhandled.
+    this.position += data.length;
+    // Later pieces open the file the first one creates.
+    const created = this.created;
+    const piece = created
+      ? created.then(() => this.threads.writeAt(this.target, data, position, false))
+      : this.threads.writeAt(this.target, data, position, true);
+    this.created ??= piece;
+    // Awaited in turn, by end() or by settled(); an upload abandoned meanwhile must not leave it unhandled.
     piece.catch(() => undefined);
-    this.flushing = piece;
-  }
-
-  /** Waits for the piece in flight, whatever its outcome. */
-  async settled(): Promise<void> {
-    await this.flushing.catch(() => undefined);
+    this.inFlight.push(piece);
   }
 }
 

@@ -71,6 +71,16 @@ describe('FsThreadPool', () => {
     expect(await readFile(path.join(root, '.tmp-3'), 'utf8')).toBe('someone else');
   });
 
+  it('writes pieces at their offsets in any order, creating the file only once', async () => {
+    const target = path.join(root, 'upload');
+    await pool.writeAt(target, Buffer.from('abc'), 0, true);
+    await Promise.all([pool.writeAt(target, Buffer.from('ghi'), 6, false), pool.writeAt(target, Buffer.from('def'), 3, false)]);
+    expect(await readFile(target, 'utf8')).toBe('abcdefghi');
+    await expect(pool.writeAt(target, Buffer.from('x'), 0, true)).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(pool.writeAt(path.join(root, 'missing'), Buffer.from('x'), 0, false)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(target, 'utf8')).toBe('abcdefghi');
+  });
+
   it('runs many tasks at once on its few threads, each answered once', async () => {
     const writes = Array.from({ length: 40 }, (_, index) => pool.writeDurably(path.join(root, `.t${index}`), path.join(root, `f${index}`), String(index)));
     await Promise.all(writes);

@@ -32,11 +32,11 @@ const tasks = {
     }
     return { moved: moves.length };
   },
-  /** Appends data to target, creating it first (never over an existing file) when create is set. */
-  appendChunk({ target, data, create }) {
-    const fd = fs.openSync(target, create ? 'wx' : 'a');
+  /** Writes data at position in target; create makes the file, never over an existing one. */
+  writeAt({ target, data, position, create }) {
+    const fd = fs.openSync(target, create ? 'wx' : 'r+');
     try {
-      fs.writeFileSync(fd, data);
+      for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done, data.length - done, position + done);
     } finally {
       fs.closeSync(fd);
     }
@@ -113,9 +113,9 @@ export class FsThreadPool {
     }));
   }
 
-  /** Appends to target; `create` makes it, failing with EEXIST when it is already there. */
-  async appendChunk(target: string, data: Uint8Array, create: boolean): Promise<void> {
-    await this.run('appendChunk', { target, data, create });
+  /** Writes data at position in target; `create` makes the file, failing with EEXIST when it is there. */
+  async writeAt(target: string, data: Uint8Array, position: number, create: boolean): Promise<void> {
+    await this.run('writeAt', { target, data, position, create });
   }
 
   async writeDurably(temporary: string, target: string, text: string): Promise<void> {
