@@ -38,7 +38,7 @@ export interface LogSettings {
 
 /**
  * The process's one pino logger: JSON lines on stdout (ISO time, level names, the service), or
- * pino-pretty in-process for LOG_FORMAT=pretty (no transport thread: a crash loses no lines).
+ * pino-pretty in-process for LOG_FORMAT=pretty (no transport thread to set up or lose).
  * `destination` replaces stdout (tests capture lines with it).
  */
 export function createRootLogger(service: 'api' | 'worker', settings: LogSettings, destination?: DestinationStream): Logger {
@@ -62,5 +62,7 @@ export function createRootLogger(service: 'api' | 'worker', settings: LogSetting
       }),
     );
   }
-  return pino(options, pino.destination({ fd: 1, sync: true }));
+  // Asynchronous: under load lines are coalesced into fewer writes and a slow reader of stdout
+  // never stalls requests (measured: docs/operations.md). pino flushes what is pending on exit.
+  return pino(options, pino.destination({ fd: 1, sync: false }));
 }
