@@ -24,6 +24,7 @@ import { MetricsServer } from './metrics/metrics-server';
 import { ObservedExecuteJob } from './metrics/observed-execute-job';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { Reaper } from './reaper';
+import { logPlatformRetry } from './platform-retry-log';
 import { createSandboxRunner, createScorer } from './sandbox.provider';
 
 /** The scoring side of ExecuteJob, as one injectable. */
@@ -73,6 +74,8 @@ export class WorkerModule {
                   outputMb: config.jobOutputMb.medium,
                 },
               },
+              retry: { windowMs: config.infraRetryWindowSeconds * 1000 },
+              onRetry: logPlatformRetry,
             }),
           inject: [JobStatusPort, StoragePort, TrackingPort, SandboxRunnerPort, ClockPort, RANKING, WorkerMetrics],
         },

@@ -83,6 +83,8 @@ export class AppConfig {
   readonly logLevel!: LogLevel;
   /** JOB_RETENTION_DAYS: the job record's TTL; the reaper then removes the job's files on the host. */
   readonly jobRetentionDays!: number;
+  /** INFRA_RETRY_WINDOW_S: how long Redis or MLflow may keep a job from starting before it fails. */
+  readonly infraRetryWindowSeconds!: number;
 }
 
 const MB = 2 ** 20;
@@ -148,6 +150,7 @@ export function loadConfig(env: Env, options: { requireTokens: boolean }): AppCo
     reaperGraceSeconds: readInt(env, 'REAPER_GRACE_S', 120),
     ...readObservabilitySettings(env),
     jobRetentionDays: readPositiveNumber(env, 'JOB_RETENTION_DAYS', 90),
+    infraRetryWindowSeconds: readInt(env, 'INFRA_RETRY_WINDOW_S', 600),
   });
 }
 
