@@ -15,7 +15,7 @@
 #   MLFLOW_TRACKING_URI (http://127.0.0.1:5010), API_TOKENS (default: a random token for user
 #   `demo`, kept in $SHARED_DIR/stack-token and reused), ADMIN_USERS (default: demo with that token),
 #   SKIP_BUILD=1 (run dist/ as it is), STACK_READY_FILE (path: written with the token once healthy),
-#   STACK_MAX_CRASHES (5), STACK_CRASH_WINDOW_S (60), STACK_STOP_TIMEOUT_S (30: then SIGKILL).
+#   STACK_MAX_CRASHES (5), STACK_CRASH_WINDOW_S (60), STACK_STOP_TIMEOUT_S (30: then SIGKILL), STACK_BACKGROUND_NICE (5: MLflow and the worker).
 # Two stacks run side by side with different PORT, REDIS_URL (another port or db index), SHARED_DIR
 # and MLFLOW_TRACKING_URI port: nothing here uses a fixed path or port.
 set -euo pipefail
@@ -240,6 +240,12 @@ mlflow_uri="${MLFLOW_TRACKING_URI%/}"
 mlflow_note="already running"
 services=()
 service_names=()
+# The API answers people; MLflow and the worker (and so the jobs, at 10 below it) work in the
+# background. On a shared host they yield the CPU to the API: at the seed's load this took
+# GET /jobs/{id}/status P95 from 15 to 8 ms (docs/benchmarks.md).
+background_nice="${STACK_BACKGROUND_NICE:-5}"
+[[ "$background_nice" =~ ^[0-9]+$ ]] && ((background_nice <= 19)) \
+  || fail "STACK_BACKGROUND_NICE must be a niceness from 0 to 19 (got '$background_nice')"
 add_service() { # name command...
   local name="$1"
   shift
@@ -254,14 +260,14 @@ if ! curl --silent --fail --output /dev/null --max-time 2 "$mlflow_uri/health"; 
     || fail "MLflow does not answer at $MLFLOW_TRACKING_URI; to start one here it must look like http://127.0.0.1:PORT"
   is_local_host "${BASH_REMATCH[1]}" || fail "MLflow does not answer at $MLFLOW_TRACKING_URI and it is not on this machine"
   say "starting MLflow at $mlflow_uri (data: $SHARED_DIR/mlflow)"
-  add_service mlflow bash scripts/start-mlflow.sh
+  add_service mlflow nice -n "$background_nice" bash scripts/start-mlflow.sh
   before=(bash scripts/run-after-http.sh "$mlflow_uri/health" 180)
   mlflow_note="started by this stack"
 fi
 
 say "starting api on port $PORT, and the worker"
 add_service api "${before[@]}" node dist/apps/api/main.js
-add_service worker "${before[@]}" node dist/apps/worker/main.js
+add_service worker "${before[@]}" nice -n "$background_nice" node dist/apps/worker/main.js
 # Restarts are the keepers' (a window concurrently's --restart-tries cannot express); concurrently
 # runs them, prefixes what they say, and stops the rest when one gives up (--kill-others-on-fail).
 names_csv="$(IFS=,; echo "${service_names[*]}")"
