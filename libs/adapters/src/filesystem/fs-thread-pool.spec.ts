@@ -81,6 +81,17 @@ describe('FsThreadPool', () => {
     expect(await readFile(target, 'utf8')).toBe('abcdefghi');
   });
 
+  it('moves a buffer that owns its memory to the thread, and copies a slice of a shared one', async () => {
+    const owned = Buffer.alloc(64 * 1024, 'a');
+    await pool.writeAt(path.join(root, 'owned'), owned, 0, true);
+    expect(owned.byteLength).toBe(0);
+    const shared = Buffer.from('shared pool slice');
+    await pool.writeAt(path.join(root, 'slice'), shared, 0, true);
+    expect(shared.toString()).toBe('shared pool slice');
+    expect((await readFile(path.join(root, 'owned'))).equals(Buffer.alloc(64 * 1024, 'a'))).toBe(true);
+    expect(await readFile(path.join(root, 'slice'), 'utf8')).toBe('shared pool slice');
+  });
+
   it('runs many tasks at once on its few threads, each answered once', async () => {
     const writes = Array.from({ length: 40 }, (_, index) => pool.writeDurably(path.join(root, `.t${index}`), path.join(root, `f${index}`), String(index)));
     await Promise.all(writes);
