@@ -7,7 +7,7 @@
 # While Locust runs, bench/reference-client.mjs (a user of its own) uploads a 1 MB and a small
 # main.py in turn and prints their P50/P95 from a client that is not Locust's.
 #
-# Env: LOAD_USERS (100), LOAD_SPAWN_RATE (10 per s), LOAD_DURATION (60s), LOAD_RESET_STATS (1: the
+# Env: LOAD_USERS (100), LOAD_SPAWN_RATE (10 per s), LOAD_DURATION (180s), LOAD_RESET_STATS (1: the
 #      figures start once every user is spawned, as Locust's --reset-stats; 0: from the first request),
 #      LOAD_CSV (docs/load/seed: writes docs/load/seed_stats.csv and the rest),
 #      REDIS_URL (redis://127.0.0.1:6379/0), RATE_LIMIT_JOBS_PER_HOUR / RATE_LIMIT_CONCURRENT_JOBS
@@ -19,7 +19,7 @@ cd "$root"
 
 users="${LOAD_USERS:-100}"
 spawn_rate="${LOAD_SPAWN_RATE:-10}"
-duration="${LOAD_DURATION:-60s}"
+duration="${LOAD_DURATION:-180s}"
 csv="${LOAD_CSV:-docs/load/seed}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 
