@@ -1,11 +1,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer, Server } from 'node:net';
+import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
+import { acceptsConnections } from './redis';
 
 /**
  * `npm run stack` (scripts/stack.sh) as an operator runs it: its own Redis on a free port, the shared
@@ -69,17 +70,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
     if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms${stack ? `; stack said:\n${stack.output()}` : ''}`);
     await sleep(250);
   }
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Running: a zombie (exited, not reaped yet by its parent or init) counts as gone. */
@@ -182,7 +172,7 @@ describe('npm run stack supervises its services', () => {
     await expect(request(api).get('/healthz')).rejects.toThrow();
     // The Redis it started is stopped too.
     expect(stack.output()).toContain(`starting redis on port ${stack.redisPort}`);
-    await expect(accepts(stack.redisPort)).resolves.toBe(false);
+    await expect(acceptsConnections(stack.redisPort)).resolves.toBe(false);
   });
 
   it('gives up on a service that keeps crashing, stops the rest and exits 1 saying why', async () => {

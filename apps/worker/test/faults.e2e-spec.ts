@@ -1,6 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import request from 'supertest';
@@ -8,6 +7,7 @@ import { JobStatusPort } from '@app/domain';
 import { auth, RunningApi, startApi } from '../../api/test/harness';
 import { mlflowUri } from '../../../test/mlflow';
 import { startMlflow, ThrowawayMlflow } from '../../../test/mlflow-server';
+import { startRedisServer, stopRedisServer } from '../../../test/redis';
 import { freePort, isFinished, jobStatus, JobView, runCode, RunningWorker, sleep, startWorker, stopWorker, waitForJob } from './worker-harness';
 
 // Real processes: a Redis restarted with its AOF, an MLflow stopped and started again, workers killed.
@@ -49,35 +49,6 @@ async function searchRuns(trackingUri: string, experimentName: string, filter: s
     body: JSON.stringify({ experiment_ids: [experiment.experiment_id], filter, max_results: 1000 }),
   });
   return ((await search.json()) as { runs?: WireRun[] }).runs ?? [];
-}
-
-/** A throwaway redis-server that keeps its keys in an AOF under `dir`, so a restart loses nothing. */
-async function startRedis(port: number, dir: string): Promise<ChildProcess> {
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], { stdio: 'ignore' });
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    if (await accepts(port)) return redis;
-    await sleep(50);
-  }
-  throw new Error(`redis-server did not start on ${port}`);
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
-/** SIGTERM: Redis writes its AOF and exits, as on an operator's restart. */
-async function stopRedis(redis: ChildProcess): Promise<void> {
-  if (redis.exitCode !== null) return;
-  const exited = new Promise((resolve) => redis.once('exit', resolve));
-  redis.kill('SIGTERM');
-  await exited;
 }
 
 async function health(api: RunningApi): Promise<{ status: number; checks: Record<string, { ok: boolean; detail: string }> }> {
@@ -131,7 +102,7 @@ describe('platform faults: jobs ride out Redis and MLflow outages', () => {
     mlflowDir = mkdtempSync(path.join(tmpdir(), 'lb-faults-mlflow-'));
     redisPort = await freePort();
     mlflowPort = await freePort();
-    redis = await startRedis(redisPort, redisDir);
+    redis = await startRedisServer(redisPort, { aofDir: redisDir });
     // MLflow's first start (its migrations) takes a while: let it run while the Redis test uses the shared server.
     mlflowStarting = startMlflow(mlflowPort, mlflowDir, {});
     mlflowStarting.catch(() => undefined);
@@ -147,7 +118,7 @@ describe('platform faults: jobs ride out Redis and MLflow outages', () => {
   afterAll(async () => {
     for (const worker of workers) await stopWorker(worker, 'SIGKILL');
     await api?.close();
-    await stopRedis(redis);
+    await stopRedisServer(redis, 'SIGTERM');
     await (mlflow ?? (await mlflowStarting.catch(() => undefined)))?.stop();
     rmSync(redisDir, { recursive: true, force: true });
     rmSync(mlflowDir, { recursive: true, force: true });
@@ -161,17 +132,17 @@ describe('platform faults: jobs ride out Redis and MLflow outages', () => {
     await until('a job to run', async () => (await jobStatus(api, jobIds[0])).status === 'running');
 
     // Mid-run: the first two jobs are running, three are queued.
-    await stopRedis(redis);
+    await stopRedisServer(redis, 'SIGTERM');
     expect((await health(api)).checks.redis.ok).toBe(false);
     await sleep(2000);
-    redis = await startRedis(redisPort, redisDir);
+    redis = await startRedisServer(redisPort, { aofDir: redisDir });
     await until('/healthz to see Redis again', async () => (await health(api)).checks.redis.ok);
 
     // Between runs: once a job has finished while others still wait.
     await until('a job to complete', async () => (await Promise.all(jobIds.map((id) => jobStatus(api, id)))).some((job) => job.status === 'completed'));
-    await stopRedis(redis);
+    await stopRedisServer(redis, 'SIGTERM');
     await sleep(2000);
-    redis = await startRedis(redisPort, redisDir);
+    redis = await startRedisServer(redisPort, { aofDir: redisDir });
     // The API takes new jobs again without being restarted.
     jobIds.push(await submit(api, SLEEPS_2S));
 
